@@ -1,0 +1,75 @@
+//! The verified identity the Worker hands to a Durable Object.
+//!
+//! Only the Worker may speak for a user: it authenticates the request, then
+//! builds a fresh internal request to the Durable Object carrying the
+//! identity in [`IDENTITY_HEADER`]. Client requests are never forwarded as
+//! they are, so a client cannot set this header itself.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::User;
+use crate::Timestamp;
+
+/// The internal header carrying a JSON [`Identity`] from Worker to Durable Object.
+pub const IDENTITY_HEADER: &str = "x-edgechat-identity";
+
+/// The internal header naming the room a Durable Object serves.
+pub const ROOM_HEADER: &str = "x-edgechat-room";
+
+/// Who a socket or request belongs to, as verified by the Worker. Also kept as
+/// the attachment of each hibernatable socket, so it survives eviction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The user's id.
+    pub id: String,
+    /// The lowercase username.
+    pub username: String,
+    /// The display name.
+    pub display_name: String,
+    /// When the account was created, in ms since the epoch.
+    pub created_at_ms: i64,
+}
+
+impl Identity {
+    /// The public `User` for this identity.
+    #[must_use]
+    pub fn to_user(&self) -> User {
+        User {
+            id: self.id.clone(),
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+            created_at: Timestamp(self.created_at_ms),
+        }
+    }
+
+    /// Encodes the identity for [`IDENTITY_HEADER`].
+    #[must_use]
+    pub fn to_header(&self) -> String {
+        // Serializing a struct of strings and an integer cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Decodes [`IDENTITY_HEADER`]; `None` if it is absent or malformed.
+    #[must_use]
+    pub fn from_header(value: Option<&str>) -> Option<Self> {
+        serde_json::from_str(value?).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Identity;
+
+    #[test]
+    fn header_round_trip() {
+        let id = Identity {
+            id: "u1".into(),
+            username: "ann".into(),
+            display_name: "Ann \"A\" ✓".into(),
+            created_at_ms: 5,
+        };
+        assert_eq!(Identity::from_header(Some(&id.to_header())), Some(id));
+        assert_eq!(Identity::from_header(None), None);
+        assert_eq!(Identity::from_header(Some("{")), None);
+    }
+}

@@ -1,0 +1,107 @@
+//! The resources of the public API, shaped exactly as API.md writes them.
+
+use serde::Serialize;
+
+use crate::Timestamp;
+
+/// `User` = `{id, username, display_name, created_at}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// Opaque id.
+    pub id: String,
+    /// Lowercase username.
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+/// A message's `author`: a [`User`] without `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Author {
+    /// Opaque id.
+    pub id: String,
+    /// Lowercase username.
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+}
+
+impl From<&User> for Author {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+        }
+    }
+}
+
+/// `Message`, as history, `message` and `edited` frames carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// Opaque id.
+    pub id: String,
+    /// The room it belongs to.
+    pub room_id: String,
+    /// Position in the room: 1, 2, 3, … with no gap.
+    pub seq: u64,
+    /// The sender's idempotency key.
+    pub client_id: String,
+    /// Who wrote it.
+    pub author: Author,
+    /// Trimmed text; `""` once deleted.
+    pub body: String,
+    /// When the room accepted it.
+    pub created_at: Timestamp,
+    /// When it was last edited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Timestamp>,
+    /// Whether it was deleted.
+    pub deleted: bool,
+    /// The `seq` this message answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<u64>,
+}
+
+/// Whether a room is listed for everyone or only for its members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Anyone signed in may find, read and join it.
+    Public,
+    /// Only members know it exists.
+    Private,
+}
+
+/// A group room or a direct conversation between two users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// A named room.
+    Room,
+    /// A direct-message room of exactly two users.
+    Dm,
+}
+
+/// `Room` as the API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Room {
+    /// Opaque id.
+    pub id: String,
+    /// Name (`""` for a DM).
+    pub name: String,
+    /// Topic, possibly empty.
+    pub topic: String,
+    /// Room or DM.
+    pub kind: RoomKind,
+    /// Public or private.
+    pub visibility: Visibility,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// How many members it has.
+    pub member_count: u64,
+    /// The newest `seq` in the room (0 when empty).
+    pub last_seq: u64,
+}

@@ -1,0 +1,98 @@
+//! Instants as milliseconds since the Unix epoch, formatted as RFC 3339.
+//!
+//! The glue reads the clock (`worker::Date::now()`); this crate only formats
+//! and compares, so no date library is needed in the wasm.
+
+use serde::{Serialize, Serializer};
+
+/// Milliseconds since 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// The instant `ms` milliseconds after the epoch.
+    #[must_use]
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
+    /// Milliseconds since the epoch.
+    #[must_use]
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// RFC 3339 in UTC with millisecond precision, e.g. `2026-12-04T17:20:23.042Z`.
+    #[must_use]
+    pub fn to_rfc3339(self) -> String {
+        let days = self.0.div_euclid(86_400_000);
+        let ms_of_day = self.0.rem_euclid(86_400_000);
+        let (year, month, day) = civil_from_days(days);
+        let (h, rem) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
+        let (m, rem) = (rem / 60_000, rem % 60_000);
+        let (s, ms) = (rem / 1000, rem % 1000);
+        format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+/// Proleptic Gregorian date of a day number (days since 1970-01-01), after
+/// Howard Hinnant's `civil_from_days`: exact for every `i64` day we can meet.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // day of era, 0..=146096
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365
+    let mp = (5 * doy + 2) / 153; // March-based month, 0..=11
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timestamp;
+
+    #[test]
+    fn epoch() {
+        assert_eq!(Timestamp(0).to_rfc3339(), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn known_instants() {
+        // date -u -d @1796404823 → Fri Dec  4 17:20:23 UTC 2026
+        assert_eq!(
+            Timestamp(1_796_404_823_042).to_rfc3339(),
+            "2026-12-04T17:20:23.042Z"
+        );
+        // A leap day and the last millisecond of a year.
+        assert_eq!(
+            Timestamp(951_782_400_000).to_rfc3339(),
+            "2000-02-29T00:00:00.000Z"
+        );
+        assert_eq!(
+            Timestamp(1_704_067_199_999).to_rfc3339(),
+            "2023-12-31T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn before_epoch() {
+        assert_eq!(Timestamp(-1).to_rfc3339(), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn serializes_as_string() {
+        assert_eq!(
+            serde_json::to_string(&Timestamp(0)).unwrap(),
+            "\"1970-01-01T00:00:00.000Z\""
+        );
+    }
+}

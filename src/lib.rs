@@ -1,0 +1,32 @@
+//! The edgechat Worker: the only public entry.
+//!
+//! It answers the HTTP API, authenticates, and forwards room sockets to the
+//! room's Durable Object. Static files of the browser client are served by
+//! Workers static assets before this code runs.
+
+mod errors;
+mod router;
+mod routes;
+
+use errors::{ApiError, ApiResult};
+use router::Route;
+use worker::{event, Context, Env, Request, Response, Result};
+
+// The Durable Object classes must be exported by this module for the runtime
+// to find them.
+pub use edgechat_durable::{Room, UserHub};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(handle(req, &env).await.unwrap_or_else(ApiError::into_response))
+}
+
+async fn handle(req: Request, env: &Env) -> ApiResult {
+    let path = req.path();
+    match router::route(req.method().as_ref(), &path) {
+        Route::Health => routes::health::get(),
+        Route::RoomSocket(room_id) => routes::room_socket::upgrade(&req, env, &room_id).await,
+        Route::MethodNotAllowed(allowed) => Err(ApiError::method_not_allowed(allowed)),
+        Route::NotFound => Err(ApiError::not_found()),
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per endpoint family.
+
+pub mod health;
+pub mod room_socket;

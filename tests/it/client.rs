@@ -1,0 +1,132 @@
+//! Small clients for the API: HTTP with reqwest, sockets with tokio-tungstenite.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Response};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::base_url;
+
+/// How long a test waits for a frame that must come.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `ws://…` for an API path.
+pub fn ws_url(path: &str) -> String {
+    format!("{}{path}", base_url().replacen("http", "ws", 1))
+}
+
+/// An open socket to the server.
+pub struct Socket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+/// Opens a socket at `path` with extra request headers; on refusal returns
+/// the HTTP status and body.
+pub async fn try_connect(path: &str, headers: &[(&str, &str)]) -> Result<Socket, (u16, String)> {
+    let mut req = ws_url(path).into_client_request().expect("valid ws url");
+    for (name, value) in headers {
+        req.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+            HeaderValue::from_str(value).expect("header value"),
+        );
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(Socket { ws }),
+        Err(WsError::Http(resp)) => Err(refusal(&resp)),
+        Err(e) => panic!("socket to {path} failed: {e}"),
+    }
+}
+
+fn refusal(resp: &Response<Option<Vec<u8>>>) -> (u16, String) {
+    let body = resp
+        .body()
+        .as_ref()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    (resp.status().as_u16(), body)
+}
+
+/// Opens the socket of `room` as `user` and reads its `welcome` frame.
+pub async fn join(room: &str, user: &str) -> (Socket, Value) {
+    let path = format!("/api/v1/rooms/{room}/ws?user={user}");
+    let mut socket = try_connect(&path, &[])
+        .await
+        .unwrap_or_else(|(status, body)| panic!("join {room} as {user}: {status} {body}"));
+    let welcome = socket.next_frame().await;
+    assert_eq!(welcome["type"], "welcome", "first frame: {welcome}");
+    (socket, welcome)
+}
+
+impl Socket {
+    /// Sends a JSON frame.
+    pub async fn send_json(&mut self, frame: &Value) {
+        self.send_text(&frame.to_string()).await;
+    }
+
+    /// Sends a text frame as it is.
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws
+            .send(Message::text(text))
+            .await
+            .expect("send text frame");
+    }
+
+    /// Sends a binary frame.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.ws
+            .send(Message::binary(bytes))
+            .await
+            .expect("send binary frame");
+    }
+
+    /// Sends a `send` frame.
+    pub async fn say(&mut self, client_id: &str, body: &str) {
+        self.send_json(&serde_json::json!({"type": "send", "client_id": client_id, "body": body}))
+            .await;
+    }
+
+    /// The next JSON text frame; panics if none comes within [`FRAME_TIMEOUT`].
+    pub async fn next_frame(&mut self) -> Value {
+        self.next_frame_within(FRAME_TIMEOUT)
+            .await
+            .unwrap_or_else(|| panic!("no frame within {FRAME_TIMEOUT:?}"))
+    }
+
+    /// The next JSON text frame, or `None` if none comes within `wait`.
+    pub async fn next_frame_within(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = match tokio::time::timeout(wait, self.ws.next()).await {
+                Err(_) => return None,
+                Ok(None) => panic!("socket closed by the server"),
+                Ok(Some(Err(e))) => panic!("socket failed: {e}"),
+                Ok(Some(Ok(msg))) => msg,
+            };
+            match msg {
+                Message::Text(text) => {
+                    return Some(serde_json::from_str(&text).expect("server frames are JSON"))
+                }
+                Message::Close(frame) => panic!("socket closed by the server: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// The next frame of type `kind`, skipping `presence` and `typing` chatter.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        loop {
+            let frame = self.next_frame().await;
+            if frame["type"] == kind {
+                return frame;
+            }
+            assert!(
+                matches!(frame["type"].as_str(), Some("presence" | "typing")),
+                "expected a {kind} frame, got {frame}"
+            );
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Integration tests against the real runtime.
+//!
+//! One `wrangler dev` (workerd, local D1, real Durable Objects) is started
+//! for the whole run on a free port with fresh state; every test talks to it
+//! over real HTTP and WebSocket connections, in parallel, with unique names.
+//! The server is stopped at the end whatever happens, and its log is printed
+//! when a test failed.
+
+#![allow(clippy::disallowed_methods)] // host-side: the clock works here
+
+mod client;
+mod server;
+
+mod health;
+mod room_socket;
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+static BASE_URL: OnceLock<String> = OnceLock::new();
+
+/// `http://127.0.0.1:<port>` of the server under test.
+pub fn base_url() -> &'static str {
+    BASE_URL.get().expect("server not started")
+}
+
+/// A name no other test (or run) uses.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}{}x{n}", std::process::id() % 100_000)
+}
+
+fn trial<F, Fut>(name: &str, test: F) -> Trial
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    Trial::test(name, move || {
+        RUNTIME.get().expect("runtime").block_on(test());
+        Ok::<(), Failed>(())
+    })
+}
+
+macro_rules! trials {
+    ($($module:ident :: $test:ident),* $(,)?) => {
+        vec![$(trial(concat!(stringify!($module), "::", stringify!($test)), $module::$test)),*]
+    };
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let tests = trials![
+        health::health_answers_ok,
+        health::unknown_api_path_is_problem_404,
+        health::wrong_method_is_problem_405,
+        health::static_client_is_served,
+        room_socket::plain_get_is_426,
+        room_socket::missing_user_is_401,
+        room_socket::two_clients_chat_and_other_rooms_hear_nothing,
+        room_socket::welcome_lists_who_is_online,
+        room_socket::forged_identity_header_is_ignored,
+        room_socket::bad_frames_get_error_frames_and_socket_stays_open,
+        room_socket::typing_goes_to_others_only,
+        room_socket::ordering_survives_hibernation,
+    ];
+    // Listing or filtering everything away needs no server.
+    if args.list {
+        libtest_mimic::run(&args, tests).exit();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let server = runtime.block_on(server::Server::start());
+    BASE_URL.set(server.base_url()).expect("set once");
+    let _ = RUNTIME.set(runtime);
+
+    let conclusion = libtest_mimic::run(&args, tests);
+    if conclusion.has_failed() {
+        server.print_log();
+    }
+    drop(server);
+    conclusion.exit();
+}

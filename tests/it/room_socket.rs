@@ -1,0 +1,179 @@
+//! The room socket: welcome, ordered broadcast, isolation, bad frames, hibernation.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::client::{join, try_connect};
+use crate::{base_url, unique};
+
+/// Asserts an `ack` for `client_id` and returns its seq.
+async fn acked(socket: &mut crate::client::Socket, client_id: &str) -> u64 {
+    let ack = socket.next_of("ack").await;
+    assert_eq!(ack["client_id"], client_id, "ack: {ack}");
+    ack["seq"].as_u64().expect("ack seq")
+}
+
+fn message_of(frame: &Value) -> &Value {
+    assert_eq!(frame["type"], "message", "frame: {frame}");
+    &frame["message"]
+}
+
+pub async fn plain_get_is_426() {
+    let resp = reqwest::get(format!("{}/api/v1/rooms/r1/ws?user=ann", base_url()))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 426);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "upgrade_required");
+}
+
+pub async fn missing_user_is_401() {
+    let room = unique("room");
+    let (status, body) = try_connect(&format!("/api/v1/rooms/{room}/ws"), &[])
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = try_connect(&format!("/api/v1/rooms/{room}/ws?user=a"), &[])
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(status, 400);
+}
+
+pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
+    let room = unique("room");
+    let elsewhere = unique("room");
+    let (mut ann, welcome) = join(&room, "ann").await;
+    assert_eq!(welcome["last_seq"], 0);
+    assert_eq!(welcome["me"]["username"], "ann");
+    let (mut bob, _) = join(&room, "bob").await;
+    let (mut eve, _) = join(&elsewhere, "eve").await;
+
+    ann.say("a1", "  hello bob ").await;
+    let seq1 = acked(&mut ann, "a1").await;
+    let at_ann = ann.next_of("message").await;
+    let at_bob = bob.next_of("message").await;
+    assert_eq!(at_ann, at_bob);
+    let m = message_of(&at_bob);
+    assert_eq!((m["seq"].as_u64(), m["body"].as_str()), (Some(seq1), Some("hello bob")));
+    assert_eq!(m["author"]["username"], "ann");
+    assert_eq!(m["client_id"], "a1");
+    assert_eq!(m["room_id"], room.as_str());
+    assert_eq!(m["deleted"], false);
+    assert!(m["created_at"].as_str().unwrap().ends_with('Z'));
+
+    bob.say("b1", "hi ann").await;
+    let seq2 = acked(&mut bob, "b1").await;
+    assert_eq!(seq2, seq1 + 1);
+    let m = ann.next_of("message").await;
+    assert_eq!(message_of(&m)["body"], "hi ann");
+    assert_eq!(message_of(&m)["seq"], seq2);
+
+    // The other room saw nothing and its numbering is its own.
+    assert_eq!(eve.next_frame_within(Duration::from_millis(500)).await, None);
+    eve.say("e1", "anyone?").await;
+    assert_eq!(acked(&mut eve, "e1").await, 1);
+}
+
+pub async fn welcome_lists_who_is_online() {
+    let room = unique("room");
+    let (_ann, _) = join(&room, "ann").await;
+    let (_ann2, _) = join(&room, "ann").await;
+    let (_bob, welcome) = join(&room, "bob").await;
+    let names: Vec<&str> = welcome["online"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ann", "bob"], "users, not connections, caller included");
+}
+
+pub async fn forged_identity_header_is_ignored() {
+    let room = unique("room");
+    let forged = r#"{"id":"root","username":"root","display_name":"root","created_at_ms":0}"#;
+    let mut socket = try_connect(
+        &format!("/api/v1/rooms/{room}/ws?user=mallory"),
+        &[("x-edgechat-identity", forged), ("x-edgechat-room", "other")],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("refused: {e:?}"));
+    let welcome = socket.next_frame().await;
+    assert_eq!(welcome["me"]["username"], "mallory");
+    assert_eq!(welcome["room"]["id"], room.as_str());
+}
+
+pub async fn bad_frames_get_error_frames_and_socket_stays_open() {
+    let room = unique("room");
+    let (mut ann, _) = join(&room, "ann").await;
+    let cases: Vec<(String, &str)> = vec![
+        ("{not json".into(), "invalid_frame"),
+        (json!({"type": "shout"}).to_string(), "unknown_type"),
+        (json!({"type": "send", "body": "x"}).to_string(), "invalid_frame"),
+        (json!({"type": "send", "client_id": "c", "body": 7}).to_string(), "invalid_frame"),
+        (
+            json!({"type": "send", "client_id": "big", "body": "x".repeat(65 * 1024)}).to_string(),
+            "payload_too_large",
+        ),
+        (
+            json!({"type": "send", "client_id": "long", "body": "y".repeat(4001)}).to_string(),
+            "invalid_request",
+        ),
+        (json!({"type": "send", "client_id": "blank", "body": " \n\t "}).to_string(), "invalid_request"),
+    ];
+    for (text, code) in &cases {
+        ann.send_text(text).await;
+        let err = ann.next_of("error").await;
+        assert_eq!(err["code"], *code, "for {}: {err}", &text[..text.len().min(60)]);
+        assert!(err["message"].is_string());
+    }
+    ann.send_binary(vec![1, 2, 3]).await;
+    assert_eq!(ann.next_of("error").await["code"], "invalid_frame");
+
+    // A refused send names its client_id; the socket still works afterwards.
+    ann.send_text(&json!({"type": "send", "client_id": "c9", "body": ""}).to_string())
+        .await;
+    assert_eq!(ann.next_of("error").await["client_id"], "c9");
+    ann.send_json(&json!({"type": "ping"})).await;
+    assert_eq!(ann.next_frame().await["type"], "pong");
+    ann.say("ok", "still here").await;
+    assert_eq!(acked(&mut ann, "ok").await, 1);
+}
+
+pub async fn typing_goes_to_others_only() {
+    let room = unique("room");
+    let (mut ann, _) = join(&room, "ann").await;
+    let (mut bob, _) = join(&room, "bob").await;
+    ann.send_json(&json!({"type": "typing"})).await;
+    let typing = bob.next_of("typing").await;
+    assert_eq!(typing["user"]["username"], "ann");
+    // Ann's next frame is the pong, not her own typing.
+    ann.send_json(&json!({"type": "ping"})).await;
+    assert_eq!(ann.next_frame().await["type"], "pong");
+}
+
+pub async fn ordering_survives_hibernation() {
+    let room = unique("room");
+    let (mut ann, _) = join(&room, "ann").await;
+    let (mut bob, _) = join(&room, "bob").await;
+    for i in 1..=3 {
+        ann.say(&format!("before{i}"), &format!("before {i}")).await;
+        assert_eq!(acked(&mut ann, &format!("before{i}")).await, i);
+        assert_eq!(message_of(&ann.next_of("message").await)["seq"], i);
+    }
+    for i in 1..=3 {
+        assert_eq!(message_of(&bob.next_of("message").await)["seq"], i);
+    }
+    // workerd hibernates an idle object after about 10 s; the sockets stay.
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    bob.say("after", "after the nap").await;
+    assert_eq!(acked(&mut bob, "after").await, 4);
+    let m = ann.next_of("message").await;
+    assert_eq!(message_of(&m)["seq"], 4);
+    assert_eq!(message_of(&m)["body"], "after the nap");
+    // A newcomer is welcomed with the continued numbering.
+    let (_carol, welcome) = join(&room, "carol").await;
+    assert_eq!(welcome["last_seq"], 4);
+}

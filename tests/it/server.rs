@@ -1,0 +1,151 @@
+//! Starts and stops the `wrangler dev` the tests run against.
+
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// The secret the test server signs tokens with, so tests can mint their own.
+pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A running `wrangler dev` with its own fresh state; stopped on drop.
+pub struct Server {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _state: TempDir,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wrangler(state: &Path) -> Command {
+    let mut cmd = Command::new(root().join("node_modules/.bin/wrangler"));
+    cmd.current_dir(root())
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("CI", "true")
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", state.join("config"));
+    cmd
+}
+
+impl Server {
+    /// Applies the migrations to a fresh state directory, starts the server
+    /// and waits for `/health`.
+    pub async fn start() -> Self {
+        let index = root().join("build/index.js");
+        assert!(
+            index.exists(),
+            "{} is missing: run `make build` (or `make it`) first",
+            index.display()
+        );
+        let state = tempfile::tempdir().expect("temp dir");
+        let persist = state.path().join("state");
+        let log = state.path().join("wrangler.log");
+
+        let migrate = wrangler(state.path())
+            .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
+            .arg(&persist)
+            .output()
+            .expect("run wrangler d1 migrations apply");
+        assert!(
+            migrate.status.success(),
+            "migrations failed:\n{}{}",
+            String::from_utf8_lossy(&migrate.stdout),
+            String::from_utf8_lossy(&migrate.stderr)
+        );
+
+        let port = free_port();
+        let log_file = File::create(&log).expect("log file");
+        let mut cmd = wrangler(state.path());
+        cmd.args(["dev", "--ip", "127.0.0.1", "--show-interactive-dev-session=false"])
+            .args(["--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .arg("--persist-to")
+            .arg(&persist)
+            // Every var is given here, so a developer's .dev.vars cannot change the tests.
+            .args(["--var", &format!("JWT_SECRET:{JWT_SECRET}")])
+            .args(["--var", "ALLOWED_ORIGINS:http://127.0.0.1:8787,http://localhost:8787"])
+            .args(["--var", "LIMIT_AUTH_PER_MINUTE:10"])
+            .args(["--var", "LIMIT_MSG_BURST:10"])
+            .args(["--var", "LIMIT_MSG_PER_SECOND:5"])
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log file"))
+            .stderr(log_file);
+        // Its own process group, so stopping it also stops workerd.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().expect("spawn wrangler dev");
+        let mut server = Self {
+            child,
+            port,
+            log,
+            _state: state,
+        };
+        server.wait_healthy().await;
+        server
+    }
+
+    async fn wait_healthy(&mut self) {
+        let started = Instant::now();
+        let url = format!("{}/health", self.base_url());
+        let http = reqwest::Client::new();
+        loop {
+            if let Ok(r) = http.get(&url).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.print_log();
+                panic!("wrangler dev exited early with {status}");
+            }
+            if started.elapsed() > HEALTH_TIMEOUT {
+                self.print_log();
+                panic!("no healthy server after {HEALTH_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Prints the server's output, for a failed run.
+    pub fn print_log(&self) {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        eprintln!("===== wrangler dev log ({}) =====\n{log}\n===== end of log =====", self.log.display());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Whatever is left of the group (workerd children included) goes now.
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+}
