@@ -18,7 +18,9 @@ pub use edgechat_durable::{Room, UserHub};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    Ok(handle(req, &env).await.unwrap_or_else(ApiError::into_response))
+    Ok(handle(req, &env)
+        .await
+        .unwrap_or_else(ApiError::into_response))
 }
 
 async fn handle(req: Request, env: &Env) -> ApiResult {

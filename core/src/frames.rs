@@ -137,7 +137,11 @@ pub fn binary_frame_error(len: usize) -> FrameError {
             None,
         )
     } else {
-        FrameError::new(ErrorCode::InvalidFrame, "binary frames are not accepted", None)
+        FrameError::new(
+            ErrorCode::InvalidFrame,
+            "binary frames are not accepted",
+            None,
+        )
     }
 }
 
@@ -262,7 +266,10 @@ mod tests {
             parse_client_frame(r#"{"type":"read","seq":9}"#),
             Ok(ClientFrame::Read { seq: 9 })
         );
-        assert_eq!(parse_client_frame(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping));
+        assert_eq!(
+            parse_client_frame(r#"{"type":"ping"}"#),
+            Ok(ClientFrame::Ping)
+        );
     }
 
     #[test]
@@ -272,18 +279,28 @@ mod tests {
         assert_eq!(code(r#"{"body":"x"}"#), ErrorCode::InvalidFrame);
         assert_eq!(code(r#"{"type":7}"#), ErrorCode::InvalidFrame);
         assert_eq!(code(r#"{"type":"shout"}"#), ErrorCode::UnknownType);
-        assert_eq!(code(r#"{"type":"send","body":"x"}"#), ErrorCode::InvalidFrame);
+        assert_eq!(
+            code(r#"{"type":"send","body":"x"}"#),
+            ErrorCode::InvalidFrame
+        );
         assert_eq!(
             code(r#"{"type":"send","client_id":"c","body":5}"#),
             ErrorCode::InvalidFrame
         );
-        assert_eq!(code(r#"{"type":"delete","seq":-1}"#), ErrorCode::InvalidFrame);
-        assert_eq!(code(r#"{"type":"read","seq":"1"}"#), ErrorCode::InvalidFrame);
+        assert_eq!(
+            code(r#"{"type":"delete","seq":-1}"#),
+            ErrorCode::InvalidFrame
+        );
+        assert_eq!(
+            code(r#"{"type":"read","seq":"1"}"#),
+            ErrorCode::InvalidFrame
+        );
     }
 
     #[test]
     fn refused_send_keeps_its_client_id() {
-        let err = parse_client_frame(r#"{"type":"send","client_id":"c9","body":null}"#).unwrap_err();
+        let err =
+            parse_client_frame(r#"{"type":"send","client_id":"c9","body":null}"#).unwrap_err();
         assert_eq!(err.client_id.as_deref(), Some("c9"));
         assert!(parse_client_frame("{").unwrap_err().client_id.is_none());
     }
@@ -295,7 +312,10 @@ mod tests {
         let err = parse_client_frame(&text).unwrap_err();
         assert_eq!(err.code, ErrorCode::PayloadTooLarge);
         assert_eq!(err.client_id.as_deref(), Some("big"));
-        assert_eq!(code(&"y".repeat(MAX_FRAME_BYTES + 1)), ErrorCode::PayloadTooLarge);
+        assert_eq!(
+            code(&"y".repeat(MAX_FRAME_BYTES + 1)),
+            ErrorCode::PayloadTooLarge
+        );
         assert_eq!(binary_frame_error(3).code, ErrorCode::InvalidFrame);
         assert_eq!(
             binary_frame_error(MAX_FRAME_BYTES + 1).code,

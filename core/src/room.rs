@@ -216,7 +216,11 @@ mod tests {
     #[test]
     fn invalid_sends_change_nothing_and_name_the_client_id() {
         let mut room = RoomMachine::new("r", 0);
-        for bad in [send("c", "   "), send("", "x"), send("c", &"a".repeat(4001))] {
+        for bad in [
+            send("c", "   "),
+            send("", "x"),
+            send("c", &"a".repeat(4001)),
+        ] {
             let out = room.on_text(Timestamp(0), &who("ann"), &bad);
             let [Effect::Reply(ServerFrame::Error {
                 code, client_id, ..
@@ -279,8 +283,12 @@ mod tests {
             member_count: 1,
             last_seq: 0,
         };
-        let ServerFrame::Welcome { room: r, last_seq, me, .. } =
-            room.welcome(info, &who("bob"), vec![])
+        let ServerFrame::Welcome {
+            room: r,
+            last_seq,
+            me,
+            ..
+        } = room.welcome(info, &who("bob"), vec![])
         else {
             panic!("not a welcome");
         };

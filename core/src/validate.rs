@@ -188,7 +188,10 @@ mod tests {
 
     #[test]
     fn username_rules() {
-        assert_eq!(Username::parse("Alice_1.x-y").unwrap().as_str(), "alice_1.x-y");
+        assert_eq!(
+            Username::parse("Alice_1.x-y").unwrap().as_str(),
+            "alice_1.x-y"
+        );
         assert!(Username::parse("ab").is_err());
         assert!(Username::parse(&"a".repeat(32)).is_ok());
         assert!(Username::parse(&"a".repeat(33)).is_err());

@@ -98,8 +98,7 @@ impl DurableObject for Room {
 
     async fn fetch(&self, req: Request) -> Result<Response> {
         // Only the Worker reaches this object, and it always sets both headers.
-        let Some(me) = Identity::from_header(req.headers().get(IDENTITY_HEADER)?.as_deref())
-        else {
+        let Some(me) = Identity::from_header(req.headers().get(IDENTITY_HEADER)?.as_deref()) else {
             return Response::error("missing identity", 400);
         };
         let Some(room_id) = req.headers().get(ROOM_HEADER)? else {

@@ -47,7 +47,9 @@ fn identify(req: &Request) -> ApiResult<Identity> {
         .query_pairs()
         .find(|(k, _)| k == "user")
         .map(|(_, v)| v.into_owned())
-        .ok_or_else(|| ApiError::client(401, ErrorCode::Unauthorized, "name yourself with ?user="))?;
+        .ok_or_else(|| {
+            ApiError::client(401, ErrorCode::Unauthorized, "name yourself with ?user=")
+        })?;
     let username = Username::parse(&name).map_err(|e| ApiError::invalid(e.0))?;
     Ok(Identity {
         id: username.as_str().to_owned(),
@@ -56,4 +58,3 @@ fn identify(req: &Request) -> ApiResult<Identity> {
         created_at_ms: 0,
     })
 }
-

@@ -57,7 +57,10 @@ pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
     let at_bob = bob.next_of("message").await;
     assert_eq!(at_ann, at_bob);
     let m = message_of(&at_bob);
-    assert_eq!((m["seq"].as_u64(), m["body"].as_str()), (Some(seq1), Some("hello bob")));
+    assert_eq!(
+        (m["seq"].as_u64(), m["body"].as_str()),
+        (Some(seq1), Some("hello bob"))
+    );
     assert_eq!(m["author"]["username"], "ann");
     assert_eq!(m["client_id"], "a1");
     assert_eq!(m["room_id"], room.as_str());
@@ -72,7 +75,10 @@ pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
     assert_eq!(message_of(&m)["seq"], seq2);
 
     // The other room saw nothing and its numbering is its own.
-    assert_eq!(eve.next_frame_within(Duration::from_millis(500)).await, None);
+    assert_eq!(
+        eve.next_frame_within(Duration::from_millis(500)).await,
+        None
+    );
     eve.say("e1", "anyone?").await;
     assert_eq!(acked(&mut eve, "e1").await, 1);
 }
@@ -88,7 +94,11 @@ pub async fn welcome_lists_who_is_online() {
         .iter()
         .map(|u| u["username"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["ann", "bob"], "users, not connections, caller included");
+    assert_eq!(
+        names,
+        ["ann", "bob"],
+        "users, not connections, caller included"
+    );
 }
 
 pub async fn forged_identity_header_is_ignored() {
@@ -96,7 +106,10 @@ pub async fn forged_identity_header_is_ignored() {
     let forged = r#"{"id":"root","username":"root","display_name":"root","created_at_ms":0}"#;
     let mut socket = try_connect(
         &format!("/api/v1/rooms/{room}/ws?user=mallory"),
-        &[("x-edgechat-identity", forged), ("x-edgechat-room", "other")],
+        &[
+            ("x-edgechat-identity", forged),
+            ("x-edgechat-room", "other"),
+        ],
     )
     .await
     .unwrap_or_else(|e| panic!("refused: {e:?}"));
@@ -111,8 +124,14 @@ pub async fn bad_frames_get_error_frames_and_socket_stays_open() {
     let cases: Vec<(String, &str)> = vec![
         ("{not json".into(), "invalid_frame"),
         (json!({"type": "shout"}).to_string(), "unknown_type"),
-        (json!({"type": "send", "body": "x"}).to_string(), "invalid_frame"),
-        (json!({"type": "send", "client_id": "c", "body": 7}).to_string(), "invalid_frame"),
+        (
+            json!({"type": "send", "body": "x"}).to_string(),
+            "invalid_frame",
+        ),
+        (
+            json!({"type": "send", "client_id": "c", "body": 7}).to_string(),
+            "invalid_frame",
+        ),
         (
             json!({"type": "send", "client_id": "big", "body": "x".repeat(65 * 1024)}).to_string(),
             "payload_too_large",
@@ -121,12 +140,20 @@ pub async fn bad_frames_get_error_frames_and_socket_stays_open() {
             json!({"type": "send", "client_id": "long", "body": "y".repeat(4001)}).to_string(),
             "invalid_request",
         ),
-        (json!({"type": "send", "client_id": "blank", "body": " \n\t "}).to_string(), "invalid_request"),
+        (
+            json!({"type": "send", "client_id": "blank", "body": " \n\t "}).to_string(),
+            "invalid_request",
+        ),
     ];
     for (text, code) in &cases {
         ann.send_text(text).await;
         let err = ann.next_of("error").await;
-        assert_eq!(err["code"], *code, "for {}: {err}", &text[..text.len().min(60)]);
+        assert_eq!(
+            err["code"],
+            *code,
+            "for {}: {err}",
+            &text[..text.len().min(60)]
+        );
         assert!(err["message"].is_string());
     }
     ann.send_binary(vec![1, 2, 3]).await;

@@ -72,20 +72,28 @@ impl Server {
         let port = free_port();
         let log_file = File::create(&log).expect("log file");
         let mut cmd = wrangler(state.path());
-        cmd.args(["dev", "--ip", "127.0.0.1", "--show-interactive-dev-session=false"])
-            .args(["--port", &port.to_string()])
-            .args(["--inspector-port", &free_port().to_string()])
-            .arg("--persist-to")
-            .arg(&persist)
-            // Every var is given here, so a developer's .dev.vars cannot change the tests.
-            .args(["--var", &format!("JWT_SECRET:{JWT_SECRET}")])
-            .args(["--var", "ALLOWED_ORIGINS:http://127.0.0.1:8787,http://localhost:8787"])
-            .args(["--var", "LIMIT_AUTH_PER_MINUTE:10"])
-            .args(["--var", "LIMIT_MSG_BURST:10"])
-            .args(["--var", "LIMIT_MSG_PER_SECOND:5"])
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("log file"))
-            .stderr(log_file);
+        cmd.args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--show-interactive-dev-session=false",
+        ])
+        .args(["--port", &port.to_string()])
+        .args(["--inspector-port", &free_port().to_string()])
+        .arg("--persist-to")
+        .arg(&persist)
+        // Every var is given here, so a developer's .dev.vars cannot change the tests.
+        .args(["--var", &format!("JWT_SECRET:{JWT_SECRET}")])
+        .args([
+            "--var",
+            "ALLOWED_ORIGINS:http://127.0.0.1:8787,http://localhost:8787",
+        ])
+        .args(["--var", "LIMIT_AUTH_PER_MINUTE:10"])
+        .args(["--var", "LIMIT_MSG_BURST:10"])
+        .args(["--var", "LIMIT_MSG_PER_SECOND:5"])
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("log file"))
+        .stderr(log_file);
         // Its own process group, so stopping it also stops workerd.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().expect("spawn wrangler dev");
@@ -129,7 +137,10 @@ impl Server {
     /// Prints the server's output, for a failed run.
     pub fn print_log(&self) {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        eprintln!("===== wrangler dev log ({}) =====\n{log}\n===== end of log =====", self.log.display());
+        eprintln!(
+            "===== wrangler dev log ({}) =====\n{log}\n===== end of log =====",
+            self.log.display()
+        );
     }
 }
 

@@ -1,0 +1,82 @@
+# edgechat: `make dev` serves the product locally, `make test` runs every test.
+# Each target below does one thing and says what; `make help` lists them.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 8787
+CARGO_BIN := $(HOME)/.cargo/bin
+WORKER_BUILD_VERSION := 0.8.7
+# The CLI must match the wasm-bindgen crate exactly; read it from the lockfile.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
+
+# worker-build downloads its tools unless told where local ones are.
+export WASM_BINDGEN_BIN := $(CARGO_BIN)/wasm-bindgen
+export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
+export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
+# wrangler: no telemetry, no wait for Request.cf data, no prompts.
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+export CI := true
+WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
+comma := ,
+
+.PHONY: help setup tools npm build migrate dev test lint fmt-check clippy unit it clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: tools npm .dev.vars ## install everything missing (idempotent, registries only)
+
+tools: ## the wasm target, worker-build and the wasm-bindgen CLI, at pinned versions
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown \
+	  || rustup target add wasm32-unknown-unknown
+	@if [ "$$($(CARGO_BIN)/worker-build --version 2>/dev/null)" != "$(WORKER_BUILD_VERSION)" ]; then \
+	  echo "installing worker-build $(WORKER_BUILD_VERSION) (about a minute, once)"; \
+	  cargo install worker-build --version $(WORKER_BUILD_VERSION); fi
+	@if [ "$$($(CARGO_BIN)/wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+	  echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (about four minutes, once)"; \
+	  cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); fi
+
+npm: node_modules/.package-lock.json ## wrangler (with workerd and esbuild) and binaryen from npm
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.dev.vars: ## a local secret, created once and never overwritten
+	@umask 077; { \
+	  echo "# Local secrets and overrides of the [vars] in wrangler.toml. Not committed."; \
+	  echo "JWT_SECRET=$$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')"; \
+	} > $@
+	@echo "created .dev.vars with a fresh JWT_SECRET"
+
+build: tools npm ## compile the Worker to wasm once (build/)
+	$(CARGO_BIN)/worker-build --release
+
+migrate: npm ## apply D1 migrations to the local database (.wrangler/state)
+	$(WRANGLER) d1 migrations apply DB --local
+
+dev: setup build migrate ## serve the whole product at http://127.0.0.1:$(PORT)
+	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) \
+	  $(if $(filter-out 8787,$(PORT)),--var ALLOWED_ORIGINS:http://127.0.0.1:$(PORT)$(comma)http://localhost:$(PORT))
+
+test: lint unit it ## everything: format, lint, unit and integration tests
+
+lint: fmt-check clippy ## format and lint checks
+
+fmt-check: ## rustfmt, check only
+	cargo fmt --all -- --check
+
+clippy: ## clippy with pedantic lints, warnings are errors
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit: ## host unit tests of every crate (milliseconds)
+	cargo test --workspace --lib
+
+it: build ## integration tests against a real `wrangler dev`
+	cargo test --test it
+
+clean: ## remove build output and local state
+	rm -rf build target .wrangler
