@@ -6,6 +6,7 @@
 //! milliseconds. The Worker (`src/`) and the Durable Objects (`durable/`) are
 //! thin glue that turn requests, sockets and storage into calls on this crate.
 
+pub mod auth;
 pub mod error;
 pub mod frames;
 pub mod identity;
