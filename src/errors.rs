@@ -1,5 +1,6 @@
 //! The Worker's one error type, mapped once onto problem+json answers.
 
+use edgechat_core::auth::rate_limit::retry_after_secs;
 use edgechat_core::problem::Problem;
 use edgechat_core::ErrorCode;
 use worker::{Headers, Response};
@@ -15,9 +16,11 @@ pub enum ApiError {
         code: ErrorCode,
         /// Safe, specific explanation.
         detail: String,
-        /// Extra header (e.g. `Allow` on 405).
+        /// Extra header (`Allow` on 405, `Retry-After` on 429).
         header: Option<(&'static str, String)>,
     },
+    /// The deployment is misconfigured: logged with the reason, answered as a bare 500.
+    Misconfigured(String),
     /// A failure of the runtime or a binding: logged, answered as a bare 500.
     Internal(worker::Error),
 }
@@ -38,6 +41,16 @@ impl ApiError {
         Self::client(400, ErrorCode::InvalidRequest, detail)
     }
 
+    /// 401 `unauthorized`.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::client(401, ErrorCode::Unauthorized, detail)
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::client(403, ErrorCode::Forbidden, detail)
+    }
+
     /// 404 `not_found`.
     pub fn not_found() -> Self {
         Self::client(404, ErrorCode::NotFound, "no such resource")
@@ -53,6 +66,17 @@ impl ApiError {
         }
     }
 
+    /// 429 with `Retry-After` in whole seconds.
+    pub fn rate_limited(retry_after_ms: u64) -> Self {
+        let secs = retry_after_secs(retry_after_ms);
+        Self::Client {
+            status: 429,
+            code: ErrorCode::RateLimited,
+            detail: format!("retry in {secs} s"),
+            header: Some(("retry-after", secs.to_string())),
+        }
+    }
+
     /// The problem+json response. Internal errors are logged here and never
     /// described to the client.
     pub fn into_response(self) -> Response {
@@ -63,12 +87,13 @@ impl ApiError {
                 detail,
                 header,
             } => (Problem::new(status, code, detail), header),
+            Self::Misconfigured(reason) => {
+                worker::console_error!("configuration error: {reason}");
+                (internal(), None)
+            }
             Self::Internal(e) => {
                 worker::console_error!("internal error: {e}");
-                (
-                    Problem::new(500, ErrorCode::Internal, "something went wrong on our side"),
-                    None,
-                )
+                (internal(), None)
             }
         };
         let headers = Headers::new();
@@ -81,6 +106,10 @@ impl ApiError {
             .with_headers(headers)
             .fixed(problem.to_json().into_bytes())
     }
+}
+
+fn internal() -> Problem {
+    Problem::new(500, ErrorCode::Internal, "something went wrong on our side")
 }
 
 impl From<worker::Error> for ApiError {

@@ -4,6 +4,11 @@
 //! room's Durable Object. Static files of the browser client are served by
 //! Workers static assets before this code runs.
 
+mod auth;
+mod body;
+mod clock;
+mod config;
+mod db;
 mod errors;
 mod router;
 mod routes;
@@ -14,7 +19,7 @@ use worker::{event, Context, Env, Request, Response, Result};
 
 // The Durable Object classes must be exported by this module for the runtime
 // to find them.
-pub use edgechat_durable::{Room, UserHub};
+pub use edgechat_durable::{RateLimiter, Room, UserHub};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -26,7 +31,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 async fn handle(req: Request, env: &Env) -> ApiResult {
     let path = req.path();
     match router::route(req.method().as_ref(), &path) {
-        Route::Health => routes::health::get(),
+        Route::Health => routes::health::get(env),
+        Route::Register => routes::auth::register(req, env).await,
+        Route::Login => routes::auth::login(req, env).await,
+        Route::Refresh => routes::auth::refresh(req, env).await,
+        Route::Logout => routes::auth::logout(req, env).await,
+        Route::Me => routes::me::get(&req, env).await,
         Route::RoomSocket(room_id) => routes::room_socket::upgrade(&req, env, &room_id).await,
         Route::MethodNotAllowed(allowed) => Err(ApiError::method_not_allowed(allowed)),
         Route::NotFound => Err(ApiError::not_found()),

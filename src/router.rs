@@ -5,6 +5,16 @@
 pub enum Route {
     /// `GET /health`.
     Health,
+    /// `POST /api/v1/auth/register`.
+    Register,
+    /// `POST /api/v1/auth/login`.
+    Login,
+    /// `POST /api/v1/auth/refresh`.
+    Refresh,
+    /// `POST /api/v1/auth/logout`.
+    Logout,
+    /// `GET /api/v1/me`.
+    Me,
     /// `GET /api/v1/rooms/{room_id}/ws`.
     RoomSocket(String),
     /// A known path asked with a method it does not take; lists the allowed ones.
@@ -19,6 +29,11 @@ pub fn route(method: &str, path: &str) -> Route {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (allowed, found) = match segments.as_slice() {
         ["health"] => ("GET", Route::Health),
+        ["api", "v1", "auth", "register"] => ("POST", Route::Register),
+        ["api", "v1", "auth", "login"] => ("POST", Route::Login),
+        ["api", "v1", "auth", "refresh"] => ("POST", Route::Refresh),
+        ["api", "v1", "auth", "logout"] => ("POST", Route::Logout),
+        ["api", "v1", "me"] => ("GET", Route::Me),
         ["api", "v1", "rooms", room_id, "ws"] if !room_id.is_empty() => {
             ("GET", Route::RoomSocket((*room_id).to_owned()))
         }
@@ -39,6 +54,11 @@ mod tests {
     #[test]
     fn known_paths() {
         assert_eq!(route("GET", "/health"), Route::Health);
+        assert_eq!(route("POST", "/api/v1/auth/register"), Route::Register);
+        assert_eq!(route("POST", "/api/v1/auth/login"), Route::Login);
+        assert_eq!(route("POST", "/api/v1/auth/refresh"), Route::Refresh);
+        assert_eq!(route("POST", "/api/v1/auth/logout"), Route::Logout);
+        assert_eq!(route("GET", "/api/v1/me"), Route::Me);
         assert_eq!(
             route("GET", "/api/v1/rooms/r1/ws"),
             Route::RoomSocket("r1".into())
@@ -48,6 +68,14 @@ mod tests {
     #[test]
     fn wrong_method_is_405_unknown_is_404() {
         assert_eq!(route("POST", "/health"), Route::MethodNotAllowed("GET"));
+        assert_eq!(
+            route("GET", "/api/v1/auth/login"),
+            Route::MethodNotAllowed("POST")
+        );
+        assert_eq!(
+            route("DELETE", "/api/v1/me"),
+            Route::MethodNotAllowed("GET")
+        );
         assert_eq!(
             route("DELETE", "/api/v1/rooms/r1/ws"),
             Route::MethodNotAllowed("GET")

@@ -7,9 +7,11 @@
 //! thin glue that turn requests, sockets and storage into calls on this crate.
 
 pub mod auth;
+pub mod config;
 pub mod error;
 pub mod frames;
 pub mod identity;
+pub mod ids;
 pub mod model;
 pub mod problem;
 pub mod room;

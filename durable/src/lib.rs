@@ -3,12 +3,15 @@
 //! - [`Room`]: one per room; holds the room's hibernatable sockets, orders
 //!   messages and fans them out.
 //! - [`UserHub`]: one per user; the user's notification stream.
+//! - [`RateLimiter`]: one per limited key; login and register attempts.
 //!
 //! Both are thin glue around `edgechat-core`: they read sockets, storage and
 //! the clock, and carry out what the pure state machines decide.
 
 mod hub;
+mod limiter;
 mod room;
 
 pub use hub::UserHub;
+pub use limiter::RateLimiter;
 pub use room::Room;

@@ -2,12 +2,13 @@
 
 use std::cell::RefCell;
 
+use edgechat_core::auth::handshake::SUBPROTOCOL;
 use edgechat_core::identity::{Identity, IDENTITY_HEADER, ROOM_HEADER};
 use edgechat_core::model::{Room as RoomInfo, RoomKind, Visibility};
 use edgechat_core::room::{online_users, Effect, RoomMachine};
 use edgechat_core::Timestamp;
 use worker::{
-    durable_object, DurableObject, Env, Request, Response, Result, State, WebSocket,
+    durable_object, DurableObject, Env, Headers, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
 };
 
@@ -130,7 +131,14 @@ impl DurableObject for Room {
             machine.welcome(info, &me, online_users(&identities))
         };
         send(&pair.server, &welcome.to_json());
-        Response::from_websocket(pair.client)
+        let resp = Response::from_websocket(pair.client)?;
+        // The Worker forwards the subprotocol only when the client offered it.
+        if req.headers().get("sec-websocket-protocol")?.is_some() {
+            let headers = Headers::new();
+            headers.set("sec-websocket-protocol", SUBPROTOCOL)?;
+            return Ok(resp.with_headers(headers));
+        }
+        Ok(resp)
     }
 
     async fn websocket_message(

@@ -1,4 +1,16 @@
 //! One module per endpoint family.
 
+pub mod auth;
 pub mod health;
+pub mod me;
 pub mod room_socket;
+
+use serde::Serialize;
+use worker::Response;
+
+use crate::errors::ApiResult;
+
+/// A JSON answer with `status`.
+pub fn json<T: Serialize>(status: u16, body: &T) -> ApiResult {
+    Ok(Response::from_json(body)?.with_status(status))
+}

@@ -28,6 +28,16 @@ pub struct Socket {
 /// Opens a socket at `path` with extra request headers; on refusal returns
 /// the HTTP status and body.
 pub async fn try_connect(path: &str, headers: &[(&str, &str)]) -> Result<Socket, (u16, String)> {
+    try_connect_with_response(path, headers)
+        .await
+        .map(|(s, _)| s)
+}
+
+/// Like [`try_connect`], also returning the upgrade response's headers.
+pub async fn try_connect_with_response(
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<(Socket, tokio_tungstenite::tungstenite::http::HeaderMap), (u16, String)> {
     let mut req = ws_url(path).into_client_request().expect("valid ws url");
     for (name, value) in headers {
         req.headers_mut().insert(
@@ -36,7 +46,7 @@ pub async fn try_connect(path: &str, headers: &[(&str, &str)]) -> Result<Socket,
         );
     }
     match tokio_tungstenite::connect_async(req).await {
-        Ok((ws, _)) => Ok(Socket { ws }),
+        Ok((ws, resp)) => Ok((Socket { ws }, resp.headers().clone())),
         Err(WsError::Http(resp)) => Err(refusal(&resp)),
         Err(e) => panic!("socket to {path} failed: {e}"),
     }
@@ -51,15 +61,105 @@ fn refusal(resp: &Response<Option<Vec<u8>>>) -> (u16, String) {
     (resp.status().as_u16(), body)
 }
 
-/// Opens the socket of `room` as `user` and reads its `welcome` frame.
-pub async fn join(room: &str, user: &str) -> (Socket, Value) {
-    let path = format!("/api/v1/rooms/{room}/ws?user={user}");
-    let mut socket = try_connect(&path, &[])
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// An HTTP client that looks like its own client IP, so per-IP limits of
+/// one test do not touch another (locally, workerd keeps a given
+/// `CF-Connecting-IP`; in production Cloudflare sets it).
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    /// The client IP this client claims.
+    pub ip: String,
+}
+
+impl Api {
+    /// A client with an IP no other test uses.
+    pub fn new() -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(1);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        Self {
+            http: reqwest::Client::new(),
+            ip: format!("10.{}.{}.{}", n >> 16 & 255, n >> 8 & 255, n & 255),
+        }
+    }
+
+    /// A request to an API path with this client's IP.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", base_url()))
+            .header("cf-connecting-ip", &self.ip)
+    }
+
+    /// `POST` a JSON body.
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.request(reqwest::Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// `GET` with an optional bearer token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.request(reqwest::Method::GET, path);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+}
+
+/// A registered user with a live session.
+pub struct TestUser {
+    /// The unique username.
+    pub username: String,
+    /// The `Session` the server answered.
+    pub session: Value,
+}
+
+impl TestUser {
+    /// Registers a fresh user whose name starts with `prefix`.
+    pub async fn new(prefix: &str) -> Self {
+        let username = crate::unique(prefix);
+        let resp = Api::new()
+            .post(
+                "/api/v1/auth/register",
+                &serde_json::json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201, "register {username}");
+        let session: Value = resp.json().await.expect("session JSON");
+        Self { username, session }
+    }
+
+    /// The access token.
+    pub fn token(&self) -> &str {
+        self.session["access_token"].as_str().expect("access token")
+    }
+
+    /// The user id.
+    pub fn id(&self) -> &str {
+        self.session["user"]["id"].as_str().expect("user id")
+    }
+
+    /// Opens the socket of `room` and reads its `welcome` frame.
+    pub async fn join(&self, room: &str) -> (Socket, Value) {
+        let auth = format!("Bearer {}", self.token());
+        let mut socket = try_connect(
+            &format!("/api/v1/rooms/{room}/ws"),
+            &[("authorization", &auth)],
+        )
         .await
-        .unwrap_or_else(|(status, body)| panic!("join {room} as {user}: {status} {body}"));
-    let welcome = socket.next_frame().await;
-    assert_eq!(welcome["type"], "welcome", "first frame: {welcome}");
-    (socket, welcome)
+        .unwrap_or_else(|(status, body)| {
+            panic!("join {room} as {}: {status} {body}", self.username)
+        });
+        let welcome = socket.next_frame().await;
+        assert_eq!(welcome["type"], "welcome", "first frame: {welcome}");
+        (socket, welcome)
+    }
 }
 
 impl Socket {

@@ -11,9 +11,12 @@
 
 mod client;
 mod server;
+mod tokens;
 
+mod auth;
 mod health;
 mod room_socket;
+mod socket_auth;
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -60,8 +63,19 @@ fn main() {
         health::unknown_api_path_is_problem_404,
         health::wrong_method_is_problem_405,
         health::static_client_is_served,
+        auth::full_session_lifecycle,
+        auth::register_validation_rules,
+        auth::malformed_bodies_are_4xx,
+        auth::taken_username_is_409_case_insensitively,
+        auth::unknown_user_and_wrong_password_answer_the_same,
+        auth::login_limit_per_ip,
+        auth::login_limit_per_username,
+        auth::me_refuses_bad_tokens,
+        socket_auth::socket_needs_a_valid_token,
+        socket_auth::subprotocol_auth_selects_edgechat_v1,
+        socket_auth::header_wins_over_subprotocol,
+        socket_auth::hostile_origins_are_refused,
         room_socket::plain_get_is_426,
-        room_socket::missing_user_is_401,
         room_socket::two_clients_chat_and_other_rooms_hear_nothing,
         room_socket::welcome_lists_who_is_online,
         room_socket::forged_identity_header_is_ignored,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::client::{join, try_connect};
+use crate::client::{try_connect, TestUser};
 use crate::{base_url, unique};
 
 /// Asserts an `ack` for `client_id` and returns its seq.
@@ -20,7 +20,7 @@ fn message_of(frame: &Value) -> &Value {
 }
 
 pub async fn plain_get_is_426() {
-    let resp = reqwest::get(format!("{}/api/v1/rooms/r1/ws?user=ann", base_url()))
+    let resp = reqwest::get(format!("{}/api/v1/rooms/r1/ws", base_url()))
         .await
         .unwrap();
     assert_eq!(resp.status(), 426);
@@ -28,28 +28,20 @@ pub async fn plain_get_is_426() {
     assert_eq!(body["code"], "upgrade_required");
 }
 
-pub async fn missing_user_is_401() {
-    let room = unique("room");
-    let (status, body) = try_connect(&format!("/api/v1/rooms/{room}/ws"), &[])
-        .await
-        .err()
-        .expect("refused");
-    assert_eq!(status, 401, "{body}");
-    let (status, _) = try_connect(&format!("/api/v1/rooms/{room}/ws?user=a"), &[])
-        .await
-        .err()
-        .expect("refused");
-    assert_eq!(status, 400);
-}
-
 pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
     let room = unique("room");
     let elsewhere = unique("room");
-    let (mut ann, welcome) = join(&room, "ann").await;
+    let (ann_user, bob_user, eve_user) = (
+        TestUser::new("ann").await,
+        TestUser::new("bob").await,
+        TestUser::new("eve").await,
+    );
+    let (mut ann, welcome) = ann_user.join(&room).await;
     assert_eq!(welcome["last_seq"], 0);
-    assert_eq!(welcome["me"]["username"], "ann");
-    let (mut bob, _) = join(&room, "bob").await;
-    let (mut eve, _) = join(&elsewhere, "eve").await;
+    assert_eq!(welcome["me"]["username"], ann_user.username.as_str());
+    assert_eq!(welcome["me"]["id"], ann_user.id());
+    let (mut bob, _) = bob_user.join(&room).await;
+    let (mut eve, _) = eve_user.join(&elsewhere).await;
 
     ann.say("a1", "  hello bob ").await;
     let seq1 = acked(&mut ann, "a1").await;
@@ -61,7 +53,7 @@ pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
         (m["seq"].as_u64(), m["body"].as_str()),
         (Some(seq1), Some("hello bob"))
     );
-    assert_eq!(m["author"]["username"], "ann");
+    assert_eq!(m["author"]["username"], ann_user.username.as_str());
     assert_eq!(m["client_id"], "a1");
     assert_eq!(m["room_id"], room.as_str());
     assert_eq!(m["deleted"], false);
@@ -85,9 +77,10 @@ pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
 
 pub async fn welcome_lists_who_is_online() {
     let room = unique("room");
-    let (_ann, _) = join(&room, "ann").await;
-    let (_ann2, _) = join(&room, "ann").await;
-    let (_bob, welcome) = join(&room, "bob").await;
+    let (ann, bob) = (TestUser::new("ann").await, TestUser::new("bob").await);
+    let (_ann1, _) = ann.join(&room).await;
+    let (_ann2, _) = ann.join(&room).await;
+    let (_bob, welcome) = bob.join(&room).await;
     let names: Vec<&str> = welcome["online"]
         .as_array()
         .unwrap()
@@ -96,17 +89,20 @@ pub async fn welcome_lists_who_is_online() {
         .collect();
     assert_eq!(
         names,
-        ["ann", "bob"],
+        [ann.username.as_str(), bob.username.as_str()],
         "users, not connections, caller included"
     );
 }
 
 pub async fn forged_identity_header_is_ignored() {
     let room = unique("room");
+    let mallory = TestUser::new("mallory").await;
     let forged = r#"{"id":"root","username":"root","display_name":"root","created_at_ms":0}"#;
+    let auth = format!("Bearer {}", mallory.token());
     let mut socket = try_connect(
-        &format!("/api/v1/rooms/{room}/ws?user=mallory"),
+        &format!("/api/v1/rooms/{room}/ws"),
         &[
+            ("authorization", auth.as_str()),
             ("x-edgechat-identity", forged),
             ("x-edgechat-room", "other"),
         ],
@@ -114,13 +110,13 @@ pub async fn forged_identity_header_is_ignored() {
     .await
     .unwrap_or_else(|e| panic!("refused: {e:?}"));
     let welcome = socket.next_frame().await;
-    assert_eq!(welcome["me"]["username"], "mallory");
+    assert_eq!(welcome["me"]["username"], mallory.username.as_str());
     assert_eq!(welcome["room"]["id"], room.as_str());
 }
 
 pub async fn bad_frames_get_error_frames_and_socket_stays_open() {
     let room = unique("room");
-    let (mut ann, _) = join(&room, "ann").await;
+    let (mut ann, _) = TestUser::new("ann").await.join(&room).await;
     let cases: Vec<(String, &str)> = vec![
         ("{not json".into(), "invalid_frame"),
         (json!({"type": "shout"}).to_string(), "unknown_type"),
@@ -171,11 +167,12 @@ pub async fn bad_frames_get_error_frames_and_socket_stays_open() {
 
 pub async fn typing_goes_to_others_only() {
     let room = unique("room");
-    let (mut ann, _) = join(&room, "ann").await;
-    let (mut bob, _) = join(&room, "bob").await;
+    let ann_user = TestUser::new("ann").await;
+    let (mut ann, _) = ann_user.join(&room).await;
+    let (mut bob, _) = TestUser::new("bob").await.join(&room).await;
     ann.send_json(&json!({"type": "typing"})).await;
     let typing = bob.next_of("typing").await;
-    assert_eq!(typing["user"]["username"], "ann");
+    assert_eq!(typing["user"]["username"], ann_user.username.as_str());
     // Ann's next frame is the pong, not her own typing.
     ann.send_json(&json!({"type": "ping"})).await;
     assert_eq!(ann.next_frame().await["type"], "pong");
@@ -183,8 +180,8 @@ pub async fn typing_goes_to_others_only() {
 
 pub async fn ordering_survives_hibernation() {
     let room = unique("room");
-    let (mut ann, _) = join(&room, "ann").await;
-    let (mut bob, _) = join(&room, "bob").await;
+    let (mut ann, _) = TestUser::new("ann").await.join(&room).await;
+    let (mut bob, _) = TestUser::new("bob").await.join(&room).await;
     for i in 1..=3 {
         ann.say(&format!("before{i}"), &format!("before {i}")).await;
         assert_eq!(acked(&mut ann, &format!("before{i}")).await, i);
@@ -201,6 +198,6 @@ pub async fn ordering_survives_hibernation() {
     assert_eq!(message_of(&m)["seq"], 4);
     assert_eq!(message_of(&m)["body"], "after the nap");
     // A newcomer is welcomed with the continued numbering.
-    let (_carol, welcome) = join(&room, "carol").await;
+    let (_carol, welcome) = TestUser::new("carol").await.join(&room).await;
     assert_eq!(welcome["last_seq"], 4);
 }

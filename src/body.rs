@@ -1,0 +1,43 @@
+//! Reading JSON request bodies: size-limited, and every way a body can be
+//! wrong is a 4xx.
+
+use serde::de::DeserializeOwned;
+use worker::Request;
+
+use crate::errors::{ApiError, ApiResult};
+use edgechat_core::ErrorCode;
+
+/// The largest request body accepted (64 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Parses the body as `T`. Oversize is 413; invalid UTF-8, malformed JSON,
+/// lone surrogates and wrong types are 400.
+pub async fn json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
+    let too_large = || {
+        ApiError::client(
+            413,
+            ErrorCode::PayloadTooLarge,
+            format!("bodies are limited to {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::invalid("the body could not be read"))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(too_large());
+    }
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("a JSON body is required"));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| ApiError::invalid("the body is not valid UTF-8"))?;
+    serde_json::from_str(text).map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}")))
+}
