@@ -4,6 +4,7 @@
 //! room's Durable Object. Static files of the browser client are served by
 //! Workers static assets before this code runs.
 
+mod access;
 mod auth;
 mod body;
 mod clock;

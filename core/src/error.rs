@@ -17,6 +17,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The caller is known but may not do this.
     Forbidden,
+    /// The room is public but the caller is not a member of it.
+    NotAMember,
     /// The thing does not exist, or the caller may not know that it exists.
     NotFound,
     /// The path exists but not with this method.
@@ -43,6 +45,7 @@ impl ErrorCode {
             Self::UnknownType => "unknown_type",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::NotAMember => "not_a_member",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict => "conflict",
@@ -66,6 +69,7 @@ mod tests {
             ErrorCode::UnknownType,
             ErrorCode::Unauthorized,
             ErrorCode::Forbidden,
+            ErrorCode::NotAMember,
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::Conflict,

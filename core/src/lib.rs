@@ -13,6 +13,7 @@ pub mod frames;
 pub mod identity;
 pub mod ids;
 pub mod model;
+pub mod policy;
 pub mod problem;
 pub mod room;
 pub mod time;

@@ -66,7 +66,7 @@ pub struct Message {
 }
 
 /// Whether a room is listed for everyone or only for its members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Anyone signed in may find, read and join it.
@@ -76,7 +76,7 @@ pub enum Visibility {
 }
 
 /// A group room or a direct conversation between two users.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomKind {
     /// A named room.
@@ -85,8 +85,43 @@ pub enum RoomKind {
     Dm,
 }
 
+/// A member's role in a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// May post.
+    Member,
+    /// May also add and remove members and delete others' messages.
+    Admin,
+    /// Created the room; may also change roles.
+    Owner,
+}
+
+impl Role {
+    /// The stored and wire name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+
+    /// Parses a stored or wire name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "member" => Some(Self::Member),
+            "admin" => Some(Self::Admin),
+            "owner" => Some(Self::Owner),
+            _ => None,
+        }
+    }
+}
+
 /// `Room` as the API returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Room {
     /// Opaque id.
     pub id: String,
@@ -104,4 +139,10 @@ pub struct Room {
     pub member_count: u64,
     /// The newest `seq` in the room (0 when empty).
     pub last_seq: u64,
+    /// The caller's role, when the caller is a member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub my_role: Option<Role>,
+    /// Messages after the caller's read position (in `scope=joined` lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u64>,
 }

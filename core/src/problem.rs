@@ -47,6 +47,7 @@ fn title(code: ErrorCode) -> &'static str {
         ErrorCode::UnknownType => "Unknown frame type",
         ErrorCode::Unauthorized => "Unauthorized",
         ErrorCode::Forbidden => "Forbidden",
+        ErrorCode::NotAMember => "Not a member",
         ErrorCode::NotFound => "Not found",
         ErrorCode::MethodNotAllowed => "Method not allowed",
         ErrorCode::Conflict => "Conflict",

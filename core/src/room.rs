@@ -282,6 +282,8 @@ mod tests {
             created_at: Timestamp(0),
             member_count: 1,
             last_seq: 0,
+            my_role: None,
+            unread: None,
         };
         let ServerFrame::Welcome {
             room: r,

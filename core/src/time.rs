@@ -3,7 +3,7 @@
 //! The glue reads the clock (`worker::Date::now()`); this crate only formats
 //! and compares, so no date library is needed in the wasm.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -39,6 +39,50 @@ impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&self.to_rfc3339())
     }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        Self::parse_rfc3339(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("not a UTC timestamp: {s:?}")))
+    }
+}
+
+impl Timestamp {
+    /// Parses exactly the form [`Timestamp::to_rfc3339`] writes.
+    #[must_use]
+    pub fn parse_rfc3339(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() != 24
+            || &s[4..5] != "-"
+            || &s[7..8] != "-"
+            || &s[10..11] != "T"
+            || &s[23..] != "Z"
+        {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, sec, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 59 {
+            return None;
+        }
+        let days = days_from_civil(y, mo, d);
+        Some(Self(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms))
+    }
+}
+
+/// Day number (days since 1970-01-01) of a proleptic Gregorian date; the
+/// inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Proleptic Gregorian date of a day number (days since 1970-01-01), after
@@ -86,6 +130,19 @@ mod tests {
     #[test]
     fn before_epoch() {
         assert_eq!(Timestamp(-1).to_rfc3339(), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn parses_what_it_writes() {
+        for ms in [0, -1, 951_782_400_000, 1_704_067_199_999, 1_796_404_823_042] {
+            let t = Timestamp(ms);
+            assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
+        }
+        assert_eq!(Timestamp::parse_rfc3339("2026-13-01T00:00:00.000Z"), None);
+        assert_eq!(Timestamp::parse_rfc3339("2026-12-01T00:00:00Z"), None);
+        assert_eq!(Timestamp::parse_rfc3339("2026-12-01 00:00:00.000Z"), None);
+        let back: Timestamp = serde_json::from_str("\"2000-02-29T00:00:00.000Z\"").unwrap();
+        assert_eq!(back, Timestamp(951_782_400_000));
     }
 
     #[test]

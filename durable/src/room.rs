@@ -127,6 +127,8 @@ impl DurableObject for Room {
                 created_at: now(),
                 member_count: online_users(&identities).len() as u64,
                 last_seq: machine.last_seq(),
+                my_role: None,
+                unread: None,
             };
             machine.welcome(info, &me, online_users(&identities))
         };

@@ -1,6 +1,7 @@
 //! D1 access: one module per table family, each a handful of queries.
 
 pub mod refresh;
+pub mod rooms;
 pub mod users;
 
 use wasm_bindgen::JsValue;
