@@ -3,6 +3,7 @@
 CREATE TABLE rooms (
   id          TEXT PRIMARY KEY,                   -- UUID
   name        TEXT NOT NULL,                      -- '' for DMs
+  name_folded TEXT NOT NULL,                      -- lowercase name, for case-insensitive search
   topic       TEXT NOT NULL DEFAULT '',
   kind        TEXT NOT NULL CHECK (kind IN ('room', 'dm')),
   visibility  TEXT NOT NULL CHECK (visibility IN ('public', 'private')),

@@ -11,6 +11,8 @@ mod clock;
 mod config;
 mod db;
 mod errors;
+mod query;
+mod room_do;
 mod router;
 mod routes;
 
@@ -38,6 +40,18 @@ async fn handle(req: Request, env: &Env) -> ApiResult {
         Route::Refresh => routes::auth::refresh(req, env).await,
         Route::Logout => routes::auth::logout(req, env).await,
         Route::Me => routes::me::get(&req, env).await,
+        Route::CreateRoom => routes::rooms::create(req, env).await,
+        Route::ListRooms => routes::rooms::list(&req, env).await,
+        Route::GetRoom(id) => routes::rooms::get(&req, env, &id).await,
+        Route::JoinRoom(id) => routes::rooms::join(&req, env, &id).await,
+        Route::OpenDm => routes::rooms::open_dm(req, env).await,
+        Route::AddMember(id) => routes::members::add(req, env, &id).await,
+        Route::RemoveMember(id, uid) => routes::members::remove(&req, env, &id, &uid).await,
+        Route::SetRole(id, uid) => routes::members::set_role(req, env, &id, &uid).await,
+        Route::History(id) => routes::messages::history(&req, env, &id).await,
+        Route::PostMessage(id) => routes::messages::post(req, env, &id).await,
+        Route::EditMessage(id, seq) => routes::messages::edit(req, env, &id, &seq).await,
+        Route::DeleteMessage(id, seq) => routes::messages::delete(&req, env, &id, &seq).await,
         Route::RoomSocket(room_id) => routes::room_socket::upgrade(&req, env, &room_id).await,
         Route::MethodNotAllowed(allowed) => Err(ApiError::method_not_allowed(allowed)),
         Route::NotFound => Err(ApiError::not_found()),

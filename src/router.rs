@@ -15,6 +15,30 @@ pub enum Route {
     Logout,
     /// `GET /api/v1/me`.
     Me,
+    /// `POST /api/v1/rooms`.
+    CreateRoom,
+    /// `GET /api/v1/rooms`.
+    ListRooms,
+    /// `GET /api/v1/rooms/{room_id}`.
+    GetRoom(String),
+    /// `POST /api/v1/rooms/{room_id}/join`.
+    JoinRoom(String),
+    /// `POST /api/v1/rooms/{room_id}/members`.
+    AddMember(String),
+    /// `DELETE /api/v1/rooms/{room_id}/members/{user_id}`.
+    RemoveMember(String, String),
+    /// `PATCH /api/v1/rooms/{room_id}/members/{user_id}`.
+    SetRole(String, String),
+    /// `POST /api/v1/dms`.
+    OpenDm,
+    /// `GET /api/v1/rooms/{room_id}/messages`.
+    History(String),
+    /// `POST /api/v1/rooms/{room_id}/messages`.
+    PostMessage(String),
+    /// `PATCH /api/v1/rooms/{room_id}/messages/{seq}`.
+    EditMessage(String, String),
+    /// `DELETE /api/v1/rooms/{room_id}/messages/{seq}`.
+    DeleteMessage(String, String),
     /// `GET /api/v1/rooms/{room_id}/ws`.
     RoomSocket(String),
     /// A known path asked with a method it does not take; lists the allowed ones.
@@ -27,24 +51,63 @@ pub enum Route {
 #[must_use]
 pub fn route(method: &str, path: &str) -> Route {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let (allowed, found) = match segments.as_slice() {
-        ["health"] => ("GET", Route::Health),
-        ["api", "v1", "auth", "register"] => ("POST", Route::Register),
-        ["api", "v1", "auth", "login"] => ("POST", Route::Login),
-        ["api", "v1", "auth", "refresh"] => ("POST", Route::Refresh),
-        ["api", "v1", "auth", "logout"] => ("POST", Route::Logout),
-        ["api", "v1", "me"] => ("GET", Route::Me),
-        ["api", "v1", "rooms", room_id, "ws"] if !room_id.is_empty() => {
-            ("GET", Route::RoomSocket((*room_id).to_owned()))
+    if segments.iter().skip(1).any(|s| s.is_empty()) {
+        return Route::NotFound;
+    }
+    let s = |v: &&str| (*v).to_owned();
+    // HEAD is answered like GET by the runtime's HTTP layer.
+    let m = if method == "HEAD" { "GET" } else { method };
+    let (allow, found) = match segments.as_slice() {
+        ["health"] => ("GET", (m == "GET").then_some(Route::Health)),
+        ["api", "v1", "auth", "register"] => ("POST", (m == "POST").then_some(Route::Register)),
+        ["api", "v1", "auth", "login"] => ("POST", (m == "POST").then_some(Route::Login)),
+        ["api", "v1", "auth", "refresh"] => ("POST", (m == "POST").then_some(Route::Refresh)),
+        ["api", "v1", "auth", "logout"] => ("POST", (m == "POST").then_some(Route::Logout)),
+        ["api", "v1", "me"] => ("GET", (m == "GET").then_some(Route::Me)),
+        ["api", "v1", "dms"] => ("POST", (m == "POST").then_some(Route::OpenDm)),
+        ["api", "v1", "rooms"] => (
+            "GET, POST",
+            match m {
+                "GET" => Some(Route::ListRooms),
+                "POST" => Some(Route::CreateRoom),
+                _ => None,
+            },
+        ),
+        ["api", "v1", "rooms", id] => ("GET", (m == "GET").then(|| Route::GetRoom(s(id)))),
+        ["api", "v1", "rooms", id, "join"] => {
+            ("POST", (m == "POST").then(|| Route::JoinRoom(s(id))))
         }
+        ["api", "v1", "rooms", id, "members"] => {
+            ("POST", (m == "POST").then(|| Route::AddMember(s(id))))
+        }
+        ["api", "v1", "rooms", id, "members", uid] => (
+            "DELETE, PATCH",
+            match m {
+                "DELETE" => Some(Route::RemoveMember(s(id), s(uid))),
+                "PATCH" => Some(Route::SetRole(s(id), s(uid))),
+                _ => None,
+            },
+        ),
+        ["api", "v1", "rooms", id, "messages"] => (
+            "GET, POST",
+            match m {
+                "GET" => Some(Route::History(s(id))),
+                "POST" => Some(Route::PostMessage(s(id))),
+                _ => None,
+            },
+        ),
+        ["api", "v1", "rooms", id, "messages", seq] => (
+            "DELETE, PATCH",
+            match m {
+                "DELETE" => Some(Route::DeleteMessage(s(id), s(seq))),
+                "PATCH" => Some(Route::EditMessage(s(id), s(seq))),
+                _ => None,
+            },
+        ),
+        ["api", "v1", "rooms", id, "ws"] => ("GET", (m == "GET").then(|| Route::RoomSocket(s(id)))),
         _ => return Route::NotFound,
     };
-    // HEAD is answered like GET by the runtime's HTTP layer.
-    if method == allowed || (allowed == "GET" && method == "HEAD") {
-        found
-    } else {
-        Route::MethodNotAllowed(allowed)
-    }
+    found.unwrap_or(Route::MethodNotAllowed(allow))
 }
 
 #[cfg(test)]
@@ -54,11 +117,51 @@ mod tests {
     #[test]
     fn known_paths() {
         assert_eq!(route("GET", "/health"), Route::Health);
+        assert_eq!(route("HEAD", "/health"), Route::Health);
         assert_eq!(route("POST", "/api/v1/auth/register"), Route::Register);
         assert_eq!(route("POST", "/api/v1/auth/login"), Route::Login);
         assert_eq!(route("POST", "/api/v1/auth/refresh"), Route::Refresh);
         assert_eq!(route("POST", "/api/v1/auth/logout"), Route::Logout);
         assert_eq!(route("GET", "/api/v1/me"), Route::Me);
+        assert_eq!(route("POST", "/api/v1/rooms"), Route::CreateRoom);
+        assert_eq!(route("GET", "/api/v1/rooms"), Route::ListRooms);
+        assert_eq!(
+            route("GET", "/api/v1/rooms/r1"),
+            Route::GetRoom("r1".into())
+        );
+        assert_eq!(
+            route("POST", "/api/v1/rooms/r1/join"),
+            Route::JoinRoom("r1".into())
+        );
+        assert_eq!(
+            route("POST", "/api/v1/rooms/r1/members"),
+            Route::AddMember("r1".into())
+        );
+        assert_eq!(
+            route("DELETE", "/api/v1/rooms/r1/members/u1"),
+            Route::RemoveMember("r1".into(), "u1".into())
+        );
+        assert_eq!(
+            route("PATCH", "/api/v1/rooms/r1/members/u1"),
+            Route::SetRole("r1".into(), "u1".into())
+        );
+        assert_eq!(route("POST", "/api/v1/dms"), Route::OpenDm);
+        assert_eq!(
+            route("GET", "/api/v1/rooms/r/messages"),
+            Route::History("r".into())
+        );
+        assert_eq!(
+            route("POST", "/api/v1/rooms/r/messages"),
+            Route::PostMessage("r".into())
+        );
+        assert_eq!(
+            route("PATCH", "/api/v1/rooms/r/messages/3"),
+            Route::EditMessage("r".into(), "3".into())
+        );
+        assert_eq!(
+            route("DELETE", "/api/v1/rooms/r/messages/3"),
+            Route::DeleteMessage("r".into(), "3".into())
+        );
         assert_eq!(
             route("GET", "/api/v1/rooms/r1/ws"),
             Route::RoomSocket("r1".into())
@@ -75,6 +178,14 @@ mod tests {
         assert_eq!(
             route("DELETE", "/api/v1/me"),
             Route::MethodNotAllowed("GET")
+        );
+        assert_eq!(
+            route("PUT", "/api/v1/rooms"),
+            Route::MethodNotAllowed("GET, POST")
+        );
+        assert_eq!(
+            route("GET", "/api/v1/rooms/r/members/u"),
+            Route::MethodNotAllowed("DELETE, PATCH")
         );
         assert_eq!(
             route("DELETE", "/api/v1/rooms/r1/ws"),

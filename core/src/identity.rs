@@ -16,6 +16,13 @@ pub const IDENTITY_HEADER: &str = "x-edgechat-identity";
 /// The internal header naming the room a Durable Object serves.
 pub const ROOM_HEADER: &str = "x-edgechat-room";
 
+/// The internal header carrying the caller's role in the room.
+pub const ROLE_HEADER: &str = "x-edgechat-role";
+
+/// The internal header carrying the room's details (a JSON `Room`) as the
+/// Worker loaded them for a socket's welcome.
+pub const ROOM_INFO_HEADER: &str = "x-edgechat-room-info";
+
 /// Who a socket or request belongs to, as verified by the Worker. Also kept as
 /// the attachment of each hibernatable socket, so it survives eviction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,13 +7,16 @@
 //! thin glue that turn requests, sockets and storage into calls on this crate.
 
 pub mod auth;
+pub mod bucket;
 pub mod config;
+pub mod cursor;
 pub mod error;
 pub mod frames;
 pub mod identity;
 pub mod ids;
 pub mod model;
 pub mod policy;
+pub mod presence;
 pub mod problem;
 pub mod room;
 pub mod time;

@@ -40,6 +40,24 @@ impl Problem {
     }
 }
 
+/// The HTTP status for a refusal decided outside HTTP (by the room).
+#[must_use]
+pub fn status_of(code: ErrorCode) -> u16 {
+    match code {
+        ErrorCode::InvalidRequest | ErrorCode::InvalidFrame | ErrorCode::UnknownType => 400,
+        ErrorCode::Unauthorized => 401,
+        ErrorCode::Forbidden | ErrorCode::NotAMember => 403,
+        ErrorCode::NotFound => 404,
+        ErrorCode::MethodNotAllowed => 405,
+        ErrorCode::Conflict => 409,
+        ErrorCode::PayloadTooLarge => 413,
+        ErrorCode::UpgradeRequired => 426,
+        ErrorCode::RateLimited => 429,
+        // A room that could not store a write asks for a retry.
+        ErrorCode::Internal => 503,
+    }
+}
+
 fn title(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::InvalidRequest => "Invalid request",

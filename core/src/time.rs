@@ -52,24 +52,31 @@ impl<'de> Deserialize<'de> for Timestamp {
 impl Timestamp {
     /// Parses exactly the form [`Timestamp::to_rfc3339`] writes.
     #[must_use]
-    pub fn parse_rfc3339(s: &str) -> Option<Self> {
-        let b = s.as_bytes();
-        if b.len() != 24
-            || &s[4..5] != "-"
-            || &s[7..8] != "-"
-            || &s[10..11] != "T"
-            || &s[23..] != "Z"
-        {
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let shape_ok = text.len() == 24
+            && text.get(4..5) == Some("-")
+            && text.get(7..8) == Some("-")
+            && text.get(10..11) == Some("T")
+            && text.get(23..) == Some("Z");
+        if !shape_ok {
             return None;
         }
-        let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-        let (h, mi, sec, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
-        if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 59 {
+        let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute) = (num(11..13)?, num(14..16)?);
+        let (second, milli) = (num(17..19)?, num(20..23)?);
+        let valid = (1..=12).contains(&month)
+            && (1..=31).contains(&day)
+            && hour <= 23
+            && minute <= 59
+            && second <= 59;
+        if !valid {
             return None;
         }
-        let days = days_from_civil(y, mo, d);
-        Some(Self(((days * 24 + h) * 60 + mi) * 60_000 + sec * 1000 + ms))
+        let days = days_from_civil(year, month, day);
+        Some(Self(
+            ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + milli,
+        ))
     }
 }
 
@@ -141,6 +148,7 @@ mod tests {
         assert_eq!(Timestamp::parse_rfc3339("2026-13-01T00:00:00.000Z"), None);
         assert_eq!(Timestamp::parse_rfc3339("2026-12-01T00:00:00Z"), None);
         assert_eq!(Timestamp::parse_rfc3339("2026-12-01 00:00:00.000Z"), None);
+        assert_eq!(Timestamp::parse_rfc3339("2026-12-01T00:00:00.0éZ"), None);
         let back: Timestamp = serde_json::from_str("\"2000-02-29T00:00:00.000Z\"").unwrap();
         assert_eq!(back, Timestamp(951_782_400_000));
     }

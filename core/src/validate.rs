@@ -96,6 +96,58 @@ impl DisplayName {
     }
 }
 
+/// A room name: 1–64 characters, none of category Cc or Cf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RoomName(String);
+
+impl RoomName {
+    /// Checks the room-name rules.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if !char_len_within(raw, 1, 64) || raw.trim().is_empty() {
+            return Err(invalid("name must be 1 to 64 characters, not all blank"));
+        }
+        if raw.chars().any(is_control_or_format) {
+            return Err(invalid(
+                "name must not contain control or format characters",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The name.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A room topic: 0–256 characters, none of category Cc or Cf.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Topic(String);
+
+impl Topic {
+    /// Checks the topic rules.
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        if !char_len_within(raw, 0, 256) {
+            return Err(invalid("topic must be at most 256 characters"));
+        }
+        if raw.chars().any(is_control_or_format) {
+            return Err(invalid(
+                "topic must not contain control or format characters",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The topic.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The most Unicode scalar values a message body may hold after trimming.
 pub const MAX_BODY_CHARS: usize = 4000;
 
@@ -211,6 +263,21 @@ mod tests {
         assert!(DisplayName::parse("a\nb").is_err()); // Cc
         assert!(DisplayName::parse("a\u{202E}b").is_err()); // Cf: right-to-left override
         assert!(DisplayName::parse("a\u{200B}b").is_err()); // Cf: zero-width space
+    }
+
+    #[test]
+    fn room_name_and_topic_rules() {
+        assert!(RoomName::parse("General 💬").is_ok());
+        assert!(RoomName::parse("").is_err());
+        assert!(RoomName::parse("   ").is_err());
+        assert!(RoomName::parse(&"n".repeat(64)).is_ok());
+        assert!(RoomName::parse(&"n".repeat(65)).is_err());
+        assert!(RoomName::parse("tab\there").is_err());
+        assert!(RoomName::parse("zw\u{200D}j").is_err());
+        assert!(Topic::parse("").is_ok());
+        assert!(Topic::parse(&"t".repeat(256)).is_ok());
+        assert!(Topic::parse(&"t".repeat(257)).is_err());
+        assert!(Topic::parse("bidi\u{2066}").is_err());
     }
 
     #[test]

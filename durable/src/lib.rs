@@ -9,8 +9,10 @@
 //! the clock, and carry out what the pure state machines decide.
 
 mod hub;
+pub mod journal;
 mod limiter;
 mod room;
+mod tail;
 
 pub use hub::UserHub;
 pub use limiter::RateLimiter;

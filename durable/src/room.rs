@@ -1,140 +1,397 @@
 //! The Room Durable Object: the single writer of one room.
+//!
+//! Every write goes through [`RoomMachine`]: writes that arrive while a
+//! batch is being stored in D1 queue up and go together in the next batch
+//! (group commit), and each is acknowledged only after its own batch
+//! commits. Sockets are hibernatable; each carries its user and role as an
+//! attachment, so presence and permissions survive eviction.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use edgechat_core::auth::handshake::SUBPROTOCOL;
-use edgechat_core::identity::{Identity, IDENTITY_HEADER, ROOM_HEADER};
-use edgechat_core::model::{Room as RoomInfo, RoomKind, Visibility};
-use edgechat_core::room::{online_users, Effect, RoomMachine};
+use edgechat_core::frames::{binary_frame_error, parse_client_frame, ClientFrame, ServerFrame};
+use edgechat_core::identity::{
+    Identity, IDENTITY_HEADER, ROLE_HEADER, ROOM_HEADER, ROOM_INFO_HEADER,
+};
+use edgechat_core::model::{Message, Role, Room as RoomInfo};
+use edgechat_core::presence::{online_users, PresenceBuffer};
+use edgechat_core::problem::{status_of, Problem};
+use edgechat_core::room::{
+    Actor, Immediate, Limits, Outcome, Refusal, Request as Write_, RoomMachine, Write,
+};
 use edgechat_core::Timestamp;
+use futures_channel::oneshot;
+use serde::{Deserialize, Serialize};
 use worker::{
     durable_object, DurableObject, Env, Headers, Request, Response, Result, State, WebSocket,
     WebSocketIncomingMessage, WebSocketPair,
 };
 
-const KEY_ROOM_ID: &str = "room_id";
-const KEY_LAST_SEQ: &str = "last_seq";
+use crate::journal;
+use crate::tail::Tail;
+
+/// How long presence changes are collected before one frame announces them.
+const PRESENCE_INTERVAL_MS: i64 = 250;
+/// At most one `typing` frame per user per this interval.
+const TYPING_INTERVAL_MS: i64 = 1500;
+/// Messages per step of a resume replay.
+const REPLAY_PAGE: u32 = 500;
+/// Close code for a socket whose user left or was removed from the room.
+const CLOSE_REMOVED: u16 = 4403;
+
+/// What a socket carries through hibernation.
+#[derive(Clone, Serialize, Deserialize)]
+struct SocketMeta {
+    who: Identity,
+    role: Role,
+}
+
+impl SocketMeta {
+    fn actor(&self) -> Actor {
+        Actor {
+            who: self.who.clone(),
+            role: self.role,
+        }
+    }
+}
+
+/// Who is waiting for a write's outcome.
+enum Waiter {
+    Socket(WebSocket),
+    Http(oneshot::Sender<Answer>),
+    Nobody,
+}
+
+/// What an HTTP writer gets back.
+enum Answer {
+    Created(Message),
+    Existing(Message),
+    Done(Option<Message>),
+    Refused(Refusal),
+}
+
+struct Loaded {
+    machine: RoomMachine<Waiter>,
+    tail: Tail,
+}
 
 #[durable_object]
 pub struct Room {
     state: State,
-    /// Loaded lazily from storage: after hibernation the object is rebuilt
-    /// by `new`, which cannot await.
-    machine: RefCell<Option<RoomMachine>>,
+    env: Env,
+    /// Loaded lazily: after hibernation the object is rebuilt by `new`,
+    /// which cannot await.
+    loaded: RefCell<Option<Loaded>>,
+    flushing: Cell<bool>,
+    presence: RefCell<PresenceBuffer>,
+    presence_alarm: Cell<bool>,
+    typing: RefCell<HashMap<String, i64>>,
 }
 
 fn now() -> Timestamp {
     Timestamp(worker::Date::now().as_millis() as i64)
 }
 
-impl Room {
-    /// Makes sure the state machine is loaded. `room_id` is known on the
-    /// first request; after an eviction it comes back from storage.
-    async fn load(&self, room_id: Option<&str>) -> Result<()> {
-        if self.machine.borrow().is_some() {
-            return Ok(());
-        }
-        let storage = self.state.storage();
-        let stored_id: Option<String> = storage.get(KEY_ROOM_ID).await?;
-        let room_id = match (stored_id, room_id) {
-            (Some(id), _) => id,
-            (None, Some(id)) => {
-                storage.put(KEY_ROOM_ID, id).await?;
-                id.to_owned()
-            }
-            (None, None) => return Err("room has no id yet".into()),
-        };
-        let last_seq: u64 = storage.get(KEY_LAST_SEQ).await?.unwrap_or(0);
-        let mut slot = self.machine.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(RoomMachine::new(room_id, last_seq));
-        }
-        Ok(())
-    }
-
-    fn identities(&self) -> Vec<Identity> {
-        self.state
-            .get_websockets()
-            .iter()
-            .filter_map(|ws| ws.deserialize_attachment::<Identity>().ok().flatten())
-            .collect()
-    }
-
-    async fn apply(&self, from: &WebSocket, effects: Vec<Effect>) -> Result<()> {
-        for effect in effects {
-            match effect {
-                Effect::PersistSeq(seq) => self.state.storage().put(KEY_LAST_SEQ, seq).await?,
-                Effect::Reply(frame) => send(from, &frame.to_json()),
-                Effect::Broadcast(frame) => {
-                    let text = frame.to_json();
-                    for ws in self.state.get_websockets() {
-                        send(&ws, &text);
-                    }
-                }
-                Effect::BroadcastOthers(frame) => {
-                    let text = frame.to_json();
-                    for ws in self.state.get_websockets().iter().filter(|ws| *ws != from) {
-                        send(ws, &text);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Sends without failing the room: a socket that closed meanwhile is simply
-/// skipped (its close event cleans up).
 fn send(ws: &WebSocket, text: &str) {
+    // A socket that closed meanwhile is skipped; its close event cleans up.
     let _ = ws.send_with_str(text);
 }
 
-impl DurableObject for Room {
-    fn new(state: State, _env: Env) -> Self {
-        Self {
-            state,
-            machine: RefCell::new(None),
+fn limits(env: &Env) -> Limits {
+    let num = |name: &str, default: u32| {
+        env.var(name)
+            .ok()
+            .and_then(|v| v.to_string().trim().parse().ok())
+            .unwrap_or(default)
+    };
+    Limits {
+        burst: num("LIMIT_MSG_BURST", 10),
+        per_second: num("LIMIT_MSG_PER_SECOND", 5),
+    }
+}
+
+fn problem(r: &Refusal) -> Result<Response> {
+    let status = status_of(r.code);
+    let headers = Headers::new();
+    headers.set("content-type", "application/problem+json")?;
+    if let Some(ms) = r.retry_after_ms {
+        let secs = edgechat_core::auth::rate_limit::retry_after_secs(ms);
+        headers.set("retry-after", &secs.to_string())?;
+    }
+    let body = Problem::new(status, r.code, r.message.clone()).to_json();
+    Ok(Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body.into_bytes()))
+}
+
+impl Room {
+    /// Loads the room: its local store, reconciled with D1 in case a batch
+    /// committed there but the object stopped before copying it.
+    async fn load(&self, room_id: Option<&str>) -> Result<()> {
+        if self.loaded.borrow().is_some() {
+            return Ok(());
+        }
+        let sql = self.state.storage().sql();
+        let room_id = match room_id {
+            Some(id) => id.to_owned(),
+            None => Tail::remembered_room_id(&sql)?.ok_or("room has no id yet")?,
+        };
+        let tail = Tail::open(sql, &room_id)?;
+        tail.remember_room_id()?;
+        let db = self.env.d1("DB")?;
+        let mut local = tail.last_seq()?;
+        let committed = journal::committed_seq(&db, &room_id).await?;
+        while local < committed {
+            let missing = journal::after(&db, &room_id, local, REPLAY_PAGE).await?;
+            let Some(last) = missing.last().map(|m| m.seq) else {
+                break;
+            };
+            let writes: Vec<Write> = missing.into_iter().map(Write::Insert).collect();
+            tail.apply(&writes)?;
+            local = last;
+        }
+        let mut slot = self.loaded.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Loaded {
+                machine: RoomMachine::new(room_id, local, limits(&self.env)),
+                tail,
+            });
+        }
+        Ok(())
+    }
+
+    fn sockets(&self) -> Vec<(WebSocket, SocketMeta)> {
+        self.state
+            .get_websockets()
+            .into_iter()
+            .filter_map(|ws| {
+                let meta = ws.deserialize_attachment::<SocketMeta>().ok().flatten()?;
+                Some((ws, meta))
+            })
+            .collect()
+    }
+
+    fn broadcast(&self, frame: &ServerFrame, except: Option<&WebSocket>) {
+        let text = frame.to_json();
+        for ws in self.state.get_websockets() {
+            if except != Some(&ws) {
+                send(&ws, &text);
+            }
         }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        // Only the Worker reaches this object, and it always sets both headers.
-        let Some(me) = Identity::from_header(req.headers().get(IDENTITY_HEADER)?.as_deref()) else {
-            return Response::error("missing identity", 400);
+    /// Takes a write; answers at once or queues it and drives the batches.
+    async fn submit(&self, waiter: Waiter, actor: &Actor, write: Write_) -> Result<()> {
+        let immediate = {
+            let mut loaded = self.loaded.borrow_mut();
+            let Some(l) = loaded.as_mut() else {
+                return Err("room not loaded".into());
+            };
+            l.machine.submit(now(), waiter, actor, write, &l.tail)
         };
-        let Some(room_id) = req.headers().get(ROOM_HEADER)? else {
-            return Response::error("missing room", 400);
-        };
-        self.load(Some(&room_id)).await?;
+        match immediate {
+            Some((waiter, answer)) => {
+                answer_now(waiter, answer);
+                Ok(())
+            }
+            None => self.drive().await,
+        }
+    }
 
+    /// Stores batches until the queue is empty. Only one call drives at a
+    /// time; writes arriving meanwhile join the next batch.
+    async fn drive(&self) -> Result<()> {
+        if self.flushing.replace(true) {
+            return Ok(());
+        }
+        let result = self.drive_batches().await;
+        self.flushing.set(false);
+        result
+    }
+
+    async fn drive_batches(&self) -> Result<()> {
+        let db = self.env.d1("DB")?;
+        loop {
+            let (writes, room_id) = {
+                let mut loaded = self.loaded.borrow_mut();
+                let Some(l) = loaded.as_mut() else {
+                    return Ok(());
+                };
+                match l.machine.start_batch(&l.tail) {
+                    Some(w) => (w, l.machine.room_id().to_owned()),
+                    None => return Ok(()),
+                }
+            };
+            let committed = writes.is_empty() || self.store(&db, &room_id, &writes).await;
+            let outcomes = {
+                let mut loaded = self.loaded.borrow_mut();
+                let Some(l) = loaded.as_mut() else {
+                    return Ok(());
+                };
+                if committed {
+                    if let Err(e) = l.tail.apply(&writes) {
+                        // D1 has the batch; the next wake-up copies it again.
+                        worker::console_error!("room store write failed: {e}");
+                    }
+                }
+                l.machine.finish_batch(committed)
+            };
+            self.deliver(outcomes);
+        }
+    }
+
+    /// Stores a batch in D1. When the call fails, D1 is asked whether the
+    /// batch committed anyway (a lost answer), so nothing committed is
+    /// refused and nothing refused is kept.
+    async fn store(&self, db: &worker::D1Database, room_id: &str, writes: &[Write]) -> bool {
+        let Err(e) = journal::store(db, room_id, writes).await else {
+            return true;
+        };
+        worker::console_error!("storing a batch failed: {e}");
+        let newest = writes
+            .iter()
+            .filter_map(|w| match w {
+                Write::Insert(m) => Some(m.seq),
+                _ => None,
+            })
+            .max();
+        match (newest, journal::committed_seq(db, room_id).await) {
+            (Some(seq), Ok(committed)) => committed >= seq,
+            _ => false,
+        }
+    }
+
+    fn deliver(&self, outcomes: Vec<(Vec<Waiter>, Outcome)>) {
+        for (waiters, outcome) in outcomes {
+            match outcome {
+                Outcome::Committed(Write::Insert(m)) => {
+                    let ack = ServerFrame::Ack {
+                        client_id: m.client_id.clone(),
+                        seq: m.seq,
+                    }
+                    .to_json();
+                    let mut answered_http = false;
+                    for w in waiters {
+                        match w {
+                            Waiter::Socket(ws) => send(&ws, &ack),
+                            Waiter::Http(tx) => {
+                                let answer = if answered_http {
+                                    Answer::Existing(m.clone())
+                                } else {
+                                    Answer::Created(m.clone())
+                                };
+                                answered_http = true;
+                                let _ = tx.send(answer);
+                            }
+                            Waiter::Nobody => {}
+                        }
+                    }
+                    self.broadcast(&ServerFrame::Message { message: m }, None);
+                }
+                Outcome::Committed(Write::Edit(m)) => {
+                    for w in waiters {
+                        if let Waiter::Http(tx) = w {
+                            let _ = tx.send(Answer::Done(Some(m.clone())));
+                        }
+                    }
+                    self.broadcast(&ServerFrame::Edited { message: m }, None);
+                }
+                Outcome::Committed(Write::Delete(m)) => {
+                    for w in waiters {
+                        if let Waiter::Http(tx) = w {
+                            let _ = tx.send(Answer::Done(None));
+                        }
+                    }
+                    self.broadcast(&ServerFrame::Deleted { seq: m.seq }, None);
+                }
+                Outcome::Committed(Write::Read { .. }) => {
+                    for w in waiters {
+                        if let Waiter::Http(tx) = w {
+                            let _ = tx.send(Answer::Done(None));
+                        }
+                    }
+                }
+                Outcome::Refused(r) => {
+                    for w in waiters {
+                        answer_now(w, Immediate::Refused(r.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn schedule_presence(&self) -> Result<()> {
+        if !self.presence.borrow().is_empty() && !self.presence_alarm.replace(true) {
+            let at = now().millis() + PRESENCE_INTERVAL_MS;
+            self.state.storage().set_alarm(at).await?;
+        }
+        Ok(())
+    }
+
+    async fn upgrade(&self, req: &Request, who: Identity, room_id: &str) -> Result<Response> {
+        let info: Option<RoomInfo> = req
+            .headers()
+            .get(ROOM_INFO_HEADER)?
+            .and_then(|h| serde_json::from_str(&h).ok());
+        let Some(info) = info else {
+            return Response::error("missing room details", 400);
+        };
+        let role = info.my_role.unwrap_or(Role::Member);
+        let after_seq: Option<u64> = req
+            .url()?
+            .query_pairs()
+            .find(|(k, _)| k == "after_seq")
+            .and_then(|(_, v)| v.parse().ok());
+        self.load(Some(room_id)).await?;
+
+        let already_online = self.sockets().iter().any(|(_, m)| m.who.id == who.id);
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
-        pair.server.serialize_attachment(&me)?;
-        let identities = self.identities();
-        let welcome = {
-            let machine = self.machine.borrow();
-            let Some(machine) = machine.as_ref() else {
+        let meta = SocketMeta {
+            who: who.clone(),
+            role,
+        };
+        pair.server.serialize_attachment(&meta)?;
+
+        // Welcome, then the replay, in one synchronous stretch: nothing can
+        // be broadcast in between, so the replay joins live traffic with no
+        // gap and no duplicate.
+        {
+            let loaded = self.loaded.borrow();
+            let Some(l) = loaded.as_ref() else {
                 return Response::error("room not loaded", 500);
             };
-            // Rooms get their stored details with the rooms service; until
-            // then every room is a public room named by its id.
-            let info = RoomInfo {
-                id: room_id.clone(),
-                name: room_id,
-                topic: String::new(),
-                kind: RoomKind::Room,
-                visibility: Visibility::Public,
-                created_at: now(),
-                member_count: online_users(&identities).len() as u64,
-                last_seq: machine.last_seq(),
-                my_role: None,
-                unread: None,
+            let last_seq = l.machine.last_seq();
+            let identities: Vec<Identity> =
+                self.sockets().into_iter().map(|(_, m)| m.who).collect();
+            let welcome = ServerFrame::Welcome {
+                room: RoomInfo { last_seq, ..info },
+                me: who.to_user(),
+                last_seq,
+                online: online_users(&identities),
             };
-            machine.welcome(info, &me, online_users(&identities))
-        };
-        send(&pair.server, &welcome.to_json());
+            send(&pair.server, &welcome.to_json());
+            if let Some(mut after) = after_seq {
+                while after < last_seq {
+                    let page = l.tail.after(after, REPLAY_PAGE)?;
+                    let Some(last) = page.last().map(|m| m.seq) else {
+                        break;
+                    };
+                    for m in page {
+                        send(&pair.server, &ServerFrame::Message { message: m }.to_json());
+                    }
+                    after = last;
+                }
+            }
+        }
+        if !already_online {
+            self.presence.borrow_mut().joined(who.to_user());
+            self.schedule_presence().await?;
+        }
+
         let resp = Response::from_websocket(pair.client)?;
-        // The Worker forwards the subprotocol only when the client offered it.
         if req.headers().get("sec-websocket-protocol")?.is_some() {
             let headers = Headers::new();
             headers.set("sec-websocket-protocol", SUBPROTOCOL)?;
@@ -143,27 +400,228 @@ impl DurableObject for Room {
         Ok(resp)
     }
 
+    /// An HTTP write from the Worker (`POST /send`, `/edit`, `/delete`).
+    async fn http_write(
+        &self,
+        mut req: Request,
+        who: Identity,
+        room_id: &str,
+        kind: &str,
+    ) -> Result<Response> {
+        #[derive(Deserialize)]
+        struct Input {
+            #[serde(default)]
+            client_id: String,
+            #[serde(default)]
+            body: String,
+            #[serde(default)]
+            reply_to: Option<u64>,
+            #[serde(default)]
+            seq: u64,
+        }
+        let role = req
+            .headers()
+            .get(ROLE_HEADER)?
+            .and_then(|r| Role::parse(&r))
+            .unwrap_or(Role::Member);
+        let b: Input = req.json().await?;
+        let write = match kind {
+            "send" => Write_::Send {
+                client_id: b.client_id,
+                body: b.body,
+                reply_to: b.reply_to,
+            },
+            "edit" => Write_::Edit {
+                seq: b.seq,
+                body: b.body,
+            },
+            _ => Write_::Delete { seq: b.seq },
+        };
+        self.load(Some(room_id)).await?;
+        let (tx, rx) = oneshot::channel();
+        self.submit(Waiter::Http(tx), &Actor { who, role }, write)
+            .await?;
+        match rx.await {
+            Ok(Answer::Created(m)) => Ok(Response::from_json(&m)?.with_status(201)),
+            Ok(Answer::Existing(m) | Answer::Done(Some(m))) => {
+                Ok(Response::from_json(&m)?.with_status(200))
+            }
+            Ok(Answer::Done(None)) => Ok(Response::empty()?.with_status(204)),
+            Ok(Answer::Refused(r)) => problem(&r),
+            Err(_) => problem(&Refusal {
+                code: edgechat_core::ErrorCode::Internal,
+                message: "the room could not finish the write; retry".into(),
+                client_id: None,
+                retry_after_ms: None,
+            }),
+        }
+    }
+
+    /// Closes `user_id`'s sockets: they left or were removed.
+    fn remove_user(&self, user_id: &str) {
+        let mut gone = None;
+        for (ws, meta) in self.sockets() {
+            if meta.who.id == user_id {
+                let _ = ws.close(Some(CLOSE_REMOVED), Some("no longer a member of this room"));
+                gone = Some(meta.who);
+            }
+        }
+        if let Some(who) = gone {
+            self.presence.borrow_mut().left(who.to_user());
+        }
+    }
+
+    async fn on_frame(&self, ws: WebSocket, meta: &SocketMeta, text: &str) -> Result<()> {
+        let frame = match parse_client_frame(text) {
+            Ok(f) => f,
+            Err(e) => {
+                send(&ws, &e.to_frame().to_json());
+                return Ok(());
+            }
+        };
+        let write = match frame {
+            ClientFrame::Ping => {
+                send(&ws, &ServerFrame::Pong.to_json());
+                return Ok(());
+            }
+            ClientFrame::Typing => {
+                let t = now().millis();
+                let due = {
+                    let mut typing = self.typing.borrow_mut();
+                    let last = typing.get(&meta.who.id).copied().unwrap_or(i64::MIN);
+                    let due = t.saturating_sub(last) >= TYPING_INTERVAL_MS;
+                    if due {
+                        typing.insert(meta.who.id.clone(), t);
+                    }
+                    due
+                };
+                if due {
+                    self.broadcast(
+                        &ServerFrame::Typing {
+                            user: meta.who.to_user(),
+                        },
+                        Some(&ws),
+                    );
+                }
+                return Ok(());
+            }
+            ClientFrame::Send {
+                client_id,
+                body,
+                reply_to,
+            } => Write_::Send {
+                client_id,
+                body,
+                reply_to,
+            },
+            ClientFrame::Edit { seq, body } => Write_::Edit { seq, body },
+            ClientFrame::Delete { seq } => Write_::Delete { seq },
+            ClientFrame::Read { seq } => {
+                return self
+                    .submit(Waiter::Nobody, &meta.actor(), Write_::Read { seq })
+                    .await;
+            }
+        };
+        self.submit(Waiter::Socket(ws), &meta.actor(), write).await
+    }
+}
+
+fn answer_now(waiter: Waiter, answer: Immediate) {
+    match (waiter, answer) {
+        (Waiter::Socket(ws), Immediate::Duplicate(m)) => {
+            send(
+                &ws,
+                &ServerFrame::Ack {
+                    client_id: m.client_id,
+                    seq: m.seq,
+                }
+                .to_json(),
+            );
+        }
+        (Waiter::Socket(ws), Immediate::Refused(r)) => send(&ws, &r.to_frame().to_json()),
+        (Waiter::Http(tx), Immediate::Duplicate(m)) => {
+            let _ = tx.send(Answer::Existing(*m));
+        }
+        (Waiter::Http(tx), Immediate::AlreadyDeleted) => {
+            let _ = tx.send(Answer::Done(None));
+        }
+        (Waiter::Http(tx), Immediate::Refused(r)) => {
+            let _ = tx.send(Answer::Refused(r));
+        }
+        (Waiter::Socket(_) | Waiter::Nobody, _) => {}
+    }
+}
+
+impl DurableObject for Room {
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            loaded: RefCell::new(None),
+            flushing: Cell::new(false),
+            presence: RefCell::new(PresenceBuffer::default()),
+            presence_alarm: Cell::new(false),
+            typing: RefCell::new(HashMap::new()),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        // Only the Worker reaches this object; it always names the room.
+        let Some(room_id) = req.headers().get(ROOM_HEADER)? else {
+            return Response::error("missing room", 400);
+        };
+        let path = req.path();
+        if path == "/kick" {
+            #[derive(Deserialize)]
+            struct Kick {
+                user_id: String,
+            }
+            let kick: Kick = req.json().await?;
+            self.remove_user(&kick.user_id);
+            self.schedule_presence().await?;
+            return Response::empty().map(|r| r.with_status(204));
+        }
+        let Some(who) = Identity::from_header(req.headers().get(IDENTITY_HEADER)?.as_deref())
+        else {
+            return Response::error("missing identity", 400);
+        };
+        match path.as_str() {
+            "/ws" => self.upgrade(&req, who, &room_id).await,
+            "/send" => self.http_write(req, who, &room_id, "send").await,
+            "/edit" => self.http_write(req, who, &room_id, "edit").await,
+            "/delete" => self.http_write(req, who, &room_id, "delete").await,
+            _ => Response::error("not found", 404),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.presence_alarm.set(false);
+        let frame = self.presence.borrow_mut().take_frame();
+        if let Some(frame) = frame {
+            self.broadcast(&frame, None);
+        }
+        Response::empty()
+    }
+
     async fn websocket_message(
         &self,
         ws: WebSocket,
         message: WebSocketIncomingMessage,
     ) -> Result<()> {
-        let Some(me) = ws.deserialize_attachment::<Identity>()? else {
+        let Some(meta) = ws.deserialize_attachment::<SocketMeta>()? else {
             ws.close(Some(1011), Some("socket lost its identity"))?;
             return Ok(());
         };
-        self.load(None).await?;
-        let effects = match message {
+        match message {
             WebSocketIncomingMessage::String(text) => {
-                let mut machine = self.machine.borrow_mut();
-                match machine.as_mut() {
-                    Some(m) => m.on_text(now(), &me, &text),
-                    None => return Err("room not loaded".into()),
-                }
+                self.load(None).await?;
+                self.on_frame(ws, &meta, &text).await
             }
-            WebSocketIncomingMessage::Binary(bytes) => RoomMachine::on_binary(bytes.len()),
-        };
-        self.apply(&ws, effects).await
+            WebSocketIncomingMessage::Binary(bytes) => {
+                send(&ws, &binary_frame_error(bytes.len()).to_frame().to_json());
+                Ok(())
+            }
+        }
     }
 
     async fn websocket_close(
@@ -171,7 +629,7 @@ impl DurableObject for Room {
         ws: WebSocket,
         code: usize,
         _reason: String,
-        _was_clean: bool,
+        _clean: bool,
     ) -> Result<()> {
         // Answer the close handshake; 1005/1006 are reserved and may not be sent.
         let code = match code {
@@ -179,10 +637,27 @@ impl DurableObject for Room {
             c => c as u16,
         };
         let _ = ws.close(Some(code), Some("closing"));
-        Ok(())
+        self.socket_gone(&ws).await
     }
 
-    async fn websocket_error(&self, _ws: WebSocket, _error: worker::Error) -> Result<()> {
+    async fn websocket_error(&self, ws: WebSocket, _error: worker::Error) -> Result<()> {
+        self.socket_gone(&ws).await
+    }
+}
+
+impl Room {
+    async fn socket_gone(&self, ws: &WebSocket) -> Result<()> {
+        let Some(meta) = ws.deserialize_attachment::<SocketMeta>().ok().flatten() else {
+            return Ok(());
+        };
+        let still_here = self
+            .sockets()
+            .iter()
+            .any(|(other, m)| other != ws && m.who.id == meta.who.id);
+        if !still_here {
+            self.presence.borrow_mut().left(meta.who.to_user());
+            self.schedule_presence().await?;
+        }
         Ok(())
     }
 }

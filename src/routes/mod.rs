@@ -3,7 +3,10 @@
 pub mod auth;
 pub mod health;
 pub mod me;
+pub mod members;
+pub mod messages;
 pub mod room_socket;
+pub mod rooms;
 
 use serde::Serialize;
 use worker::Response;

@@ -2,13 +2,12 @@
 //! to the room's Durable Object.
 
 use edgechat_core::auth::handshake::{self, HandshakeError, SUBPROTOCOL};
-use edgechat_core::identity::{IDENTITY_HEADER, ROOM_HEADER};
-use edgechat_core::validate::RoomId;
+use edgechat_core::identity::ROOM_INFO_HEADER;
 use edgechat_core::ErrorCode;
-use worker::{Env, Headers, Method, Request, RequestInit};
+use worker::{Env, Method, Request};
 
 use crate::errors::{ApiError, ApiResult};
-use crate::{auth, config};
+use crate::{access, auth, config, db, query, room_do};
 
 pub async fn upgrade(req: &Request, env: &Env, room_id: &str) -> ApiResult {
     let cfg = config::load(env)?;
@@ -40,25 +39,29 @@ pub async fn upgrade(req: &Request, env: &Env, room_id: &str) -> ApiResult {
         }
     })?;
     let me = auth::user_of_token(env, &cfg, &creds.token).await?;
-    let room_id = RoomId::parse(room_id).map_err(|_| ApiError::not_found())?;
+    let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
+    let info = serde_json::to_string(&room.to_room(false)).unwrap_or_default();
+    let after_seq = query::seq(&query::params(req)?, "after_seq")?;
 
     // A fresh request: nothing the client sent reaches the room except what
-    // is copied here, so the identity header cannot be forged and the token
-    // goes no further.
-    let inner_headers = Headers::new();
-    inner_headers.set("upgrade", "websocket")?;
-    inner_headers.set(IDENTITY_HEADER, &me.identity().to_header())?;
-    inner_headers.set(ROOM_HEADER, room_id.as_str())?;
+    // is set here, so the identity cannot be forged and the token goes no
+    // further.
+    let mut extra = vec![("upgrade", "websocket"), (ROOM_INFO_HEADER, info.as_str())];
     if creds.select_subprotocol {
-        inner_headers.set("sec-websocket-protocol", SUBPROTOCOL)?;
+        extra.push(("sec-websocket-protocol", SUBPROTOCOL));
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::Get).with_headers(inner_headers);
-    let inner = Request::new_with_init("https://room.internal/ws", &init)?;
-
-    let stub = env
-        .durable_object("ROOMS")?
-        .id_from_name(room_id.as_str())?
-        .get_stub()?;
-    Ok(stub.fetch_with_request(inner).await?)
+    let path = match after_seq {
+        Some(n) => format!("/ws?after_seq={n}"),
+        None => "/ws".to_owned(),
+    };
+    room_do::call(
+        env,
+        &room.id,
+        Some(&me.identity()),
+        Method::Get,
+        &path,
+        None,
+        &extra,
+    )
+    .await
 }

@@ -118,13 +118,16 @@ pub struct TestUser {
     pub username: String,
     /// The `Session` the server answered.
     pub session: Value,
+    /// This user's HTTP client (its own client IP).
+    pub api: Api,
 }
 
 impl TestUser {
     /// Registers a fresh user whose name starts with `prefix`.
     pub async fn new(prefix: &str) -> Self {
         let username = crate::unique(prefix);
-        let resp = Api::new()
+        let api = Api::new();
+        let resp = api
             .post(
                 "/api/v1/auth/register",
                 &serde_json::json!({"username": username, "password": PASSWORD}),
@@ -132,7 +135,49 @@ impl TestUser {
             .await;
         assert_eq!(resp.status(), 201, "register {username}");
         let session: Value = resp.json().await.expect("session JSON");
-        Self { username, session }
+        Self {
+            username,
+            session,
+            api,
+        }
+    }
+
+    /// A request with this user's bearer token.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.api.request(method, path).bearer_auth(self.token())
+    }
+
+    /// `METHOD path` with an optional JSON body; the status and the JSON answer.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut req = self.request(method, path);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a room (`"public"` or `"private"`) and returns its id.
+    pub async fn create_room(&self, visibility: &str) -> String {
+        let name = crate::unique("room ");
+        let (status, room) = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/rooms",
+                Some(&serde_json::json!({"name": name, "visibility": visibility})),
+            )
+            .await;
+        assert_eq!(status, 201, "create room: {room}");
+        room["id"].as_str().expect("room id").to_owned()
+    }
+
+    /// Joins a public room.
+    pub async fn join_room(&self, room_id: &str) {
+        let (status, body) = self
+            .call(reqwest::Method::POST, &format!("/api/v1/rooms/{room_id}/join"), None)
+            .await;
+        assert_eq!(status, 200, "join {room_id}: {body}");
     }
 
     /// The access token.

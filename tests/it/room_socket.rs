@@ -4,8 +4,17 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::base_url;
 use crate::client::{try_connect, TestUser};
-use crate::{base_url, unique};
+
+/// A public room created by the first user and joined by the others.
+pub async fn room_with(users: &[&TestUser]) -> String {
+    let room = users[0].create_room("public").await;
+    for u in &users[1..] {
+        u.join_room(&room).await;
+    }
+    room
+}
 
 /// Asserts an `ack` for `client_id` and returns its seq.
 async fn acked(socket: &mut crate::client::Socket, client_id: &str) -> u64 {
@@ -29,13 +38,13 @@ pub async fn plain_get_is_426() {
 }
 
 pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
-    let room = unique("room");
-    let elsewhere = unique("room");
     let (ann_user, bob_user, eve_user) = (
         TestUser::new("ann").await,
         TestUser::new("bob").await,
         TestUser::new("eve").await,
     );
+    let room = room_with(&[&ann_user, &bob_user]).await;
+    let elsewhere = room_with(&[&eve_user]).await;
     let (mut ann, welcome) = ann_user.join(&room).await;
     assert_eq!(welcome["last_seq"], 0);
     assert_eq!(welcome["me"]["username"], ann_user.username.as_str());
@@ -76,8 +85,8 @@ pub async fn two_clients_chat_and_other_rooms_hear_nothing() {
 }
 
 pub async fn welcome_lists_who_is_online() {
-    let room = unique("room");
     let (ann, bob) = (TestUser::new("ann").await, TestUser::new("bob").await);
+    let room = room_with(&[&ann, &bob]).await;
     let (_ann1, _) = ann.join(&room).await;
     let (_ann2, _) = ann.join(&room).await;
     let (_bob, welcome) = bob.join(&room).await;
@@ -95,8 +104,8 @@ pub async fn welcome_lists_who_is_online() {
 }
 
 pub async fn forged_identity_header_is_ignored() {
-    let room = unique("room");
     let mallory = TestUser::new("mallory").await;
+    let room = room_with(&[&mallory]).await;
     let forged = r#"{"id":"root","username":"root","display_name":"root","created_at_ms":0}"#;
     let auth = format!("Bearer {}", mallory.token());
     let mut socket = try_connect(
@@ -115,8 +124,9 @@ pub async fn forged_identity_header_is_ignored() {
 }
 
 pub async fn bad_frames_get_error_frames_and_socket_stays_open() {
-    let room = unique("room");
-    let (mut ann, _) = TestUser::new("ann").await.join(&room).await;
+    let ann_user = TestUser::new("ann").await;
+    let room = room_with(&[&ann_user]).await;
+    let (mut ann, _) = ann_user.join(&room).await;
     let cases: Vec<(String, &str)> = vec![
         ("{not json".into(), "invalid_frame"),
         (json!({"type": "shout"}).to_string(), "unknown_type"),
@@ -166,10 +176,10 @@ pub async fn bad_frames_get_error_frames_and_socket_stays_open() {
 }
 
 pub async fn typing_goes_to_others_only() {
-    let room = unique("room");
-    let ann_user = TestUser::new("ann").await;
+    let (ann_user, bob_user) = (TestUser::new("ann").await, TestUser::new("bob").await);
+    let room = room_with(&[&ann_user, &bob_user]).await;
     let (mut ann, _) = ann_user.join(&room).await;
-    let (mut bob, _) = TestUser::new("bob").await.join(&room).await;
+    let (mut bob, _) = bob_user.join(&room).await;
     ann.send_json(&json!({"type": "typing"})).await;
     let typing = bob.next_of("typing").await;
     assert_eq!(typing["user"]["username"], ann_user.username.as_str());
@@ -179,9 +189,14 @@ pub async fn typing_goes_to_others_only() {
 }
 
 pub async fn ordering_survives_hibernation() {
-    let room = unique("room");
-    let (mut ann, _) = TestUser::new("ann").await.join(&room).await;
-    let (mut bob, _) = TestUser::new("bob").await.join(&room).await;
+    let (ann_user, bob_user, carol) = (
+        TestUser::new("ann").await,
+        TestUser::new("bob").await,
+        TestUser::new("carol").await,
+    );
+    let room = room_with(&[&ann_user, &bob_user, &carol]).await;
+    let (mut ann, _) = ann_user.join(&room).await;
+    let (mut bob, _) = bob_user.join(&room).await;
     for i in 1..=3 {
         ann.say(&format!("before{i}"), &format!("before {i}")).await;
         assert_eq!(acked(&mut ann, &format!("before{i}")).await, i);
@@ -198,6 +213,6 @@ pub async fn ordering_survives_hibernation() {
     assert_eq!(message_of(&m)["seq"], 4);
     assert_eq!(message_of(&m)["body"], "after the nap");
     // A newcomer is welcomed with the continued numbering.
-    let (_carol, welcome) = TestUser::new("carol").await.join(&room).await;
+    let (_carol, welcome) = carol.join(&room).await;
     assert_eq!(welcome["last_seq"], 4);
 }

@@ -1,17 +1,27 @@
 //! Who may open a room socket: tokens, subprotocols, Origins.
 
 use crate::client::{try_connect, try_connect_with_response, TestUser};
-use crate::{tokens, unique};
+use crate::tokens;
 
-fn path() -> String {
-    format!("/api/v1/rooms/{}/ws", unique("room"))
+/// The socket path of a fresh room that `user` owns.
+async fn path_for(user: &TestUser) -> String {
+    format!("/api/v1/rooms/{}/ws", user.create_room("public").await)
 }
 
-async fn refused(headers: &[(&str, &str)]) -> u16 {
-    match try_connect(&path(), headers).await {
+/// A socket path no token check gets past: the room does not matter.
+fn any_path() -> String {
+    "/api/v1/rooms/00000000-0000-4000-8000-000000000000/ws".to_owned()
+}
+
+async fn refused_at(path: &str, headers: &[(&str, &str)]) -> u16 {
+    match try_connect(path, headers).await {
         Ok(_) => panic!("socket opened with {headers:?}"),
         Err((status, _)) => status,
     }
+}
+
+async fn refused(headers: &[(&str, &str)]) -> u16 {
+    refused_at(&any_path(), headers).await
 }
 
 pub async fn socket_needs_a_valid_token() {
@@ -33,7 +43,7 @@ pub async fn subprotocol_auth_selects_edgechat_v1() {
     let user = TestUser::new("proto").await;
     let proto = format!("edgechat.v1, bearer.{}", user.token());
     let (mut socket, headers) =
-        try_connect_with_response(&path(), &[("sec-websocket-protocol", &proto)])
+        try_connect_with_response(&path_for(&user).await, &[("sec-websocket-protocol", &proto)])
             .await
             .unwrap_or_else(|e| panic!("refused: {e:?}"));
     assert_eq!(headers["sec-websocket-protocol"], "edgechat.v1");
@@ -51,8 +61,9 @@ pub async fn header_wins_over_subprotocol() {
     let user = TestUser::new("both").await;
     let good_header = format!("Bearer {}", user.token());
     let good_proto = format!("edgechat.v1, bearer.{}", user.token());
+    let path = path_for(&user).await;
     let socket = try_connect(
-        &path(),
+        &path,
         &[
             ("authorization", &good_header),
             ("sec-websocket-protocol", "edgechat.v1, bearer.junk"),
@@ -61,10 +72,13 @@ pub async fn header_wins_over_subprotocol() {
     .await;
     assert!(socket.is_ok(), "a valid header opens the socket");
     assert_eq!(
-        refused(&[
-            ("authorization", "Bearer junk"),
-            ("sec-websocket-protocol", &good_proto)
-        ])
+        refused_at(
+            &path,
+            &[
+                ("authorization", "Bearer junk"),
+                ("sec-websocket-protocol", &good_proto)
+            ]
+        )
         .await,
         401
     );
@@ -73,6 +87,7 @@ pub async fn header_wins_over_subprotocol() {
 pub async fn hostile_origins_are_refused() {
     let user = TestUser::new("origin").await;
     let bearer = format!("Bearer {}", user.token());
+    let path = path_for(&user).await;
     for origin in [
         "https://evil.example",
         "http://127.0.0.1:8787.evil.example",
@@ -80,14 +95,14 @@ pub async fn hostile_origins_are_refused() {
         "null",
     ] {
         assert_eq!(
-            refused(&[("authorization", &bearer), ("origin", origin)]).await,
+            refused_at(&path, &[("authorization", &bearer), ("origin", origin)]).await,
             403,
             "{origin}"
         );
     }
     for origin in ["http://127.0.0.1:8787", "http://localhost:8787"] {
         assert!(
-            try_connect(&path(), &[("authorization", &bearer), ("origin", origin)])
+            try_connect(&path, &[("authorization", &bearer), ("origin", origin)])
                 .await
                 .is_ok(),
             "{origin}"

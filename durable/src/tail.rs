@@ -1,0 +1,207 @@
+//! The room's own copy of its messages, in the Durable Object's `SQLite`.
+//!
+//! D1 is the system of record; this copy is written after each batch
+//! commits there. It answers what the room must decide fast and without a
+//! round trip: duplicate `client_id`s, edit and delete checks, the resume
+//! replay. Queries here are synchronous and local.
+
+use edgechat_core::model::{Author, Message};
+use edgechat_core::room::{History, Write};
+use edgechat_core::Timestamp;
+use serde::Deserialize;
+use worker::{Result, SqlStorage, SqlStorageValue};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  author_id TEXT NOT NULL,
+  author_username TEXT NOT NULL,
+  author_display_name TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  edited_at INTEGER,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  reply_to INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages(author_id, client_id);
+";
+
+const COLUMNS: &str = "seq, id, client_id, author_id, author_username, author_display_name, \
+                       body, created_at, edited_at, deleted, reply_to";
+
+#[derive(Deserialize)]
+struct Row {
+    seq: f64,
+    id: String,
+    client_id: String,
+    author_id: String,
+    author_username: String,
+    author_display_name: String,
+    body: String,
+    created_at: f64,
+    edited_at: Option<f64>,
+    deleted: f64,
+    reply_to: Option<f64>,
+}
+
+/// The room's local message store.
+pub struct Tail {
+    sql: SqlStorage,
+    room_id: String,
+}
+
+fn int(n: impl TryInto<i64>) -> SqlStorageValue {
+    SqlStorageValue::Integer(n.try_into().unwrap_or(i64::MAX))
+}
+
+impl Tail {
+    /// Opens (creating if needed) the store of room `room_id`.
+    pub fn open(sql: SqlStorage, room_id: &str) -> Result<Self> {
+        sql.exec(SCHEMA, None)?;
+        Ok(Self {
+            sql,
+            room_id: room_id.to_owned(),
+        })
+    }
+
+    /// The room id remembered from an earlier request, for a room woken
+    /// from hibernation by a socket event.
+    pub fn remembered_room_id(sql: &SqlStorage) -> Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct V {
+            value: String,
+        }
+        sql.exec(SCHEMA, None)?;
+        let rows: Vec<V> = sql
+            .exec("SELECT value FROM meta WHERE key = 'room_id'", None)?
+            .to_array()?;
+        Ok(rows.into_iter().next().map(|v| v.value))
+    }
+
+    /// Remembers the room id for later wake-ups.
+    pub fn remember_room_id(&self) -> Result<()> {
+        self.sql.exec(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('room_id', ?)",
+            vec![self.room_id.as_str().into()],
+        )?;
+        Ok(())
+    }
+
+    /// The newest stored `seq` (0 when empty).
+    pub fn last_seq(&self) -> Result<u64> {
+        #[derive(Deserialize)]
+        struct Max {
+            max: f64,
+        }
+        let max: Max = self
+            .sql
+            .exec("SELECT COALESCE(MAX(seq), 0) AS max FROM messages", None)?
+            .one()?;
+        Ok(max.max as u64)
+    }
+
+    fn to_message(&self, r: Row) -> Message {
+        Message {
+            id: r.id,
+            room_id: self.room_id.clone(),
+            seq: r.seq as u64,
+            client_id: r.client_id,
+            author: Author {
+                id: r.author_id,
+                username: r.author_username,
+                display_name: r.author_display_name,
+            },
+            body: r.body,
+            created_at: Timestamp(r.created_at as i64),
+            edited_at: r.edited_at.map(|t| Timestamp(t as i64)),
+            deleted: r.deleted != 0.0,
+            reply_to: r.reply_to.map(|s| s as u64),
+        }
+    }
+
+    fn query(&self, sql: &str, args: Vec<SqlStorageValue>) -> Result<Vec<Message>> {
+        let rows: Vec<Row> = self.sql.exec(sql, args)?.to_array()?;
+        Ok(rows.into_iter().map(|r| self.to_message(r)).collect())
+    }
+
+    /// Up to `limit` messages after `after`, oldest first.
+    pub fn after(&self, after: u64, limit: u32) -> Result<Vec<Message>> {
+        self.query(
+            &format!("SELECT {COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?"),
+            vec![int(after), int(limit)],
+        )
+    }
+
+    /// Stores committed writes (messages only; read positions live in D1).
+    pub fn apply(&self, writes: &[Write]) -> Result<()> {
+        for w in writes {
+            match w {
+                Write::Insert(m) => {
+                    self.sql.exec(
+                        &format!(
+                            "INSERT OR REPLACE INTO messages ({COLUMNS}) \
+                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        ),
+                        vec![
+                            int(m.seq),
+                            m.id.as_str().into(),
+                            m.client_id.as_str().into(),
+                            m.author.id.as_str().into(),
+                            m.author.username.as_str().into(),
+                            m.author.display_name.as_str().into(),
+                            m.body.as_str().into(),
+                            int(m.created_at.millis()),
+                            m.edited_at
+                                .map_or(SqlStorageValue::Null, |t| int(t.millis())),
+                            int(i64::from(m.deleted)),
+                            m.reply_to.map_or(SqlStorageValue::Null, int),
+                        ],
+                    )?;
+                }
+                Write::Edit(m) | Write::Delete(m) => {
+                    self.sql.exec(
+                        "UPDATE messages SET body = ?, edited_at = ?, deleted = ? WHERE seq = ?",
+                        vec![
+                            m.body.as_str().into(),
+                            m.edited_at
+                                .map_or(SqlStorageValue::Null, |t| int(t.millis())),
+                            int(i64::from(m.deleted)),
+                            int(m.seq),
+                        ],
+                    )?;
+                }
+                Write::Read { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn one(&self, sql: &str, args: Vec<SqlStorageValue>) -> Option<Message> {
+        match self.query(sql, args) {
+            Ok(rows) => rows.into_iter().next(),
+            Err(e) => {
+                worker::console_error!("room store read failed: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl History for Tail {
+    fn by_client_id(&self, author_id: &str, client_id: &str) -> Option<Message> {
+        self.one(
+            &format!("SELECT {COLUMNS} FROM messages WHERE author_id = ? AND client_id = ?"),
+            vec![author_id.into(), client_id.into()],
+        )
+    }
+
+    fn by_seq(&self, seq: u64) -> Option<Message> {
+        self.one(
+            &format!("SELECT {COLUMNS} FROM messages WHERE seq = ?"),
+            vec![int(seq)],
+        )
+    }
+}

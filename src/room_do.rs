@@ -1,0 +1,52 @@
+//! Calls from the Worker to a room's Durable Object. Every call is a fresh
+//! internal request: only what is set here reaches the room.
+
+use edgechat_core::identity::{Identity, IDENTITY_HEADER, ROOM_HEADER};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
+
+use crate::errors::ApiResult;
+
+fn stub(env: &Env, room_id: &str) -> ApiResult<Stub> {
+    Ok(env
+        .durable_object("ROOMS")?
+        .id_from_name(room_id)?
+        .get_stub()?)
+}
+
+/// Sends `method path` with an optional JSON body to the room's object on
+/// behalf of `who`, with extra internal headers.
+pub async fn call(
+    env: &Env,
+    room_id: &str,
+    who: Option<&Identity>,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+    extra: &[(&str, &str)],
+) -> ApiResult<Response> {
+    let headers = Headers::new();
+    headers.set(ROOM_HEADER, room_id)?;
+    if let Some(who) = who {
+        headers.set(IDENTITY_HEADER, &who.to_header())?;
+    }
+    if body.is_some() {
+        headers.set("content-type", "application/json")?;
+    }
+    for (name, value) in extra {
+        headers.set(name, value)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(method).with_headers(headers);
+    if let Some(body) = body {
+        init.with_body(Some(body.into()));
+    }
+    let req = Request::new_with_init(&format!("https://room.internal{path}"), &init)?;
+    Ok(stub(env, room_id)?.fetch_with_request(req).await?)
+}
+
+/// Closes `user_id`'s sockets in the room (after a kick or a leave).
+pub async fn close_user_sockets(env: &Env, room_id: &str, user_id: &str) -> ApiResult<()> {
+    let body = serde_json::json!({ "user_id": user_id }).to_string();
+    call(env, room_id, None, Method::Post, "/kick", Some(body), &[]).await?;
+    Ok(())
+}

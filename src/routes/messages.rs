@@ -1,0 +1,109 @@
+//! `/api/v1/rooms/{room_id}/messages`: history from D1; writes through the
+//! room's Durable Object, the same path as socket frames.
+
+use edgechat_core::identity::ROLE_HEADER;
+use edgechat_core::model::{Message, Role};
+use edgechat_durable::journal::{self, Page};
+use serde::{Deserialize, Serialize};
+use worker::{Env, Method, Request};
+
+use super::json;
+use crate::errors::{ApiError, ApiResult};
+use crate::{access, auth, body, config, db, query, room_do};
+
+#[derive(Serialize)]
+struct History {
+    messages: Vec<Message>,
+    has_more: bool,
+}
+
+pub async fn history(req: &Request, env: &Env, room_id: &str) -> ApiResult {
+    let cfg = config::load(env)?;
+    let me = auth::caller(req, env, &cfg).await?;
+    let params = query::params(req)?;
+    let limit = edgechat_core::cursor::limit(params.get("limit").map(String::as_str), 50, 100)
+        .map_err(ApiError::invalid)?;
+    let page = match (
+        query::seq(&params, "before")?,
+        query::seq(&params, "after")?,
+    ) {
+        (Some(_), Some(_)) => return Err(ApiError::invalid("give before or after, not both")),
+        (Some(b), None) => Page::Before(b),
+        (None, Some(a)) => Page::After(a),
+        (None, None) => Page::Newest,
+    };
+    let db = db::db(env)?;
+    let room = access::readable(&db, room_id, &me.id).await?;
+    let (messages, has_more) = journal::page(&db, &room.id, page, limit).await?;
+    json(200, &History { messages, has_more })
+}
+
+#[derive(Deserialize, Serialize)]
+struct NewMessage {
+    body: String,
+    client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reply_to: Option<u64>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct NewBody {
+    body: String,
+}
+
+/// Forwards a write to the room as the caller, with the caller's role.
+async fn forward(
+    env: &Env,
+    room_id: &str,
+    who: &db::users::UserRow,
+    role: Role,
+    path: &str,
+    body: String,
+) -> ApiResult {
+    room_do::call(
+        env,
+        room_id,
+        Some(&who.identity()),
+        Method::Post,
+        path,
+        Some(body),
+        &[(ROLE_HEADER, role.as_str())],
+    )
+    .await
+}
+
+pub async fn post(mut req: Request, env: &Env, room_id: &str) -> ApiResult {
+    let cfg = config::load(env)?;
+    let me = auth::caller(&req, env, &cfg).await?;
+    let input: NewMessage = body::json(&mut req).await?;
+    let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
+    let role = room.role().unwrap_or(Role::Member);
+    let body = serde_json::to_string(&input).unwrap_or_default();
+    forward(env, &room.id, &me, role, "/send", body).await
+}
+
+fn seq_of(raw: &str) -> ApiResult<u64> {
+    raw.parse()
+        .map_err(|_| ApiError::invalid("seq must be a non-negative integer"))
+}
+
+pub async fn edit(mut req: Request, env: &Env, room_id: &str, seq: &str) -> ApiResult {
+    let cfg = config::load(env)?;
+    let me = auth::caller(&req, env, &cfg).await?;
+    let seq = seq_of(seq)?;
+    let input: NewBody = body::json(&mut req).await?;
+    let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
+    let role = room.role().unwrap_or(Role::Member);
+    let body = serde_json::json!({"seq": seq, "body": input.body}).to_string();
+    forward(env, &room.id, &me, role, "/edit", body).await
+}
+
+pub async fn delete(req: &Request, env: &Env, room_id: &str, seq: &str) -> ApiResult {
+    let cfg = config::load(env)?;
+    let me = auth::caller(req, env, &cfg).await?;
+    let seq = seq_of(seq)?;
+    let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
+    let role = room.role().unwrap_or(Role::Member);
+    let body = serde_json::json!({ "seq": seq }).to_string();
+    forward(env, &room.id, &me, role, "/delete", body).await
+}
