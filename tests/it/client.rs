@@ -148,7 +148,12 @@ impl TestUser {
     }
 
     /// `METHOD path` with an optional JSON body; the status and the JSON answer.
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let mut req = self.request(method, path);
         if let Some(b) = body {
             req = req.json(b);
@@ -175,7 +180,11 @@ impl TestUser {
     /// Joins a public room.
     pub async fn join_room(&self, room_id: &str) {
         let (status, body) = self
-            .call(reqwest::Method::POST, &format!("/api/v1/rooms/{room_id}/join"), None)
+            .call(
+                reqwest::Method::POST,
+                &format!("/api/v1/rooms/{room_id}/join"),
+                None,
+            )
             .await;
         assert_eq!(status, 200, "join {room_id}: {body}");
     }
@@ -257,6 +266,18 @@ impl Socket {
                 }
                 Message::Close(frame) => panic!("socket closed by the server: {frame:?}"),
                 _ => {}
+            }
+        }
+    }
+
+    /// The close code the server ends the socket with, skipping other frames.
+    pub async fn next_close(&mut self) -> Option<u16> {
+        loop {
+            match tokio::time::timeout(FRAME_TIMEOUT, self.ws.next()).await {
+                Err(_) => panic!("no close within {FRAME_TIMEOUT:?}"),
+                Ok(None | Some(Err(_))) => return None,
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
+                Ok(Some(Ok(_))) => {}
             }
         }
     }

@@ -16,6 +16,7 @@ mod tokens;
 mod auth;
 mod health;
 mod room_socket;
+mod rooms;
 mod socket_auth;
 
 use std::future::Future;
@@ -75,6 +76,13 @@ fn main() {
         socket_auth::subprotocol_auth_selects_edgechat_v1,
         socket_auth::header_wins_over_subprotocol,
         socket_auth::hostile_origins_are_refused,
+        rooms::create_and_get_a_room,
+        rooms::room_validation,
+        rooms::lists_paginate_newest_first_and_search,
+        rooms::private_rooms_do_not_exist_for_outsiders,
+        rooms::public_rooms_need_membership_to_write,
+        rooms::members_roles_kick_and_leave,
+        rooms::dms_are_one_room_per_pair,
         room_socket::plain_get_is_426,
         room_socket::two_clients_chat_and_other_rooms_hear_nothing,
         room_socket::welcome_lists_who_is_online,

@@ -42,10 +42,12 @@ pub async fn socket_needs_a_valid_token() {
 pub async fn subprotocol_auth_selects_edgechat_v1() {
     let user = TestUser::new("proto").await;
     let proto = format!("edgechat.v1, bearer.{}", user.token());
-    let (mut socket, headers) =
-        try_connect_with_response(&path_for(&user).await, &[("sec-websocket-protocol", &proto)])
-            .await
-            .unwrap_or_else(|e| panic!("refused: {e:?}"));
+    let (mut socket, headers) = try_connect_with_response(
+        &path_for(&user).await,
+        &[("sec-websocket-protocol", &proto)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("refused: {e:?}"));
     assert_eq!(headers["sec-websocket-protocol"], "edgechat.v1");
     let welcome = socket.next_frame().await;
     assert_eq!(welcome["me"]["username"], user.username.as_str());
