@@ -273,11 +273,13 @@ impl Socket {
     /// The close code the server ends the socket with, skipping other frames.
     pub async fn next_close(&mut self) -> Option<u16> {
         loop {
-            match tokio::time::timeout(FRAME_TIMEOUT, self.ws.next()).await {
-                Err(_) => panic!("no close within {FRAME_TIMEOUT:?}"),
-                Ok(None | Some(Err(_))) => return None,
-                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| u16::from(f.code)),
-                Ok(Some(Ok(_))) => {}
+            let next = tokio::time::timeout(FRAME_TIMEOUT, self.ws.next())
+                .await
+                .expect("the socket closes in time");
+            match next {
+                None | Some(Err(_)) => return None,
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
             }
         }
     }
