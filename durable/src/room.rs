@@ -32,7 +32,7 @@ use crate::journal;
 use crate::tail::Tail;
 
 /// How long presence changes are collected before one frame announces them.
-const PRESENCE_INTERVAL_MS: i64 = 250;
+const PRESENCE_INTERVAL_MS: u64 = 250;
 /// At most one `typing` frame per user per this interval.
 const TYPING_INTERVAL_MS: i64 = 1500;
 /// Messages per step of a resume replay.
@@ -324,8 +324,9 @@ impl Room {
 
     async fn schedule_presence(&self) -> Result<()> {
         if !self.presence.borrow().is_empty() && !self.presence_alarm.replace(true) {
-            let at = now().millis() + PRESENCE_INTERVAL_MS;
-            self.state.storage().set_alarm(at).await?;
+            // An offset from now (an i64 here would also be read as one).
+            let delay = std::time::Duration::from_millis(PRESENCE_INTERVAL_MS);
+            self.state.storage().set_alarm(delay).await?;
         }
         Ok(())
     }

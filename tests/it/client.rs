@@ -284,17 +284,23 @@ impl Socket {
         }
     }
 
-    /// The next frame of type `kind`, skipping `presence` and `typing` chatter.
+    /// The next frame of type `kind`, skipping frames of other types
+    /// (presence, typing, other messages) but never an unexpected `error`.
     pub async fn next_of(&mut self, kind: &str) -> Value {
         loop {
             let frame = self.next_frame().await;
             if frame["type"] == kind {
                 return frame;
             }
-            assert!(
-                matches!(frame["type"].as_str(), Some("presence" | "typing")),
+            assert_ne!(
+                frame["type"], "error",
                 "expected a {kind} frame, got {frame}"
             );
         }
+    }
+
+    /// Closes the socket with a normal close frame.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
     }
 }

@@ -15,6 +15,7 @@ mod tokens;
 
 mod auth;
 mod health;
+mod messages;
 mod room_socket;
 mod rooms;
 mod socket_auth;
@@ -83,6 +84,16 @@ fn main() {
         rooms::public_rooms_need_membership_to_write,
         rooms::members_roles_kick_and_leave,
         rooms::dms_are_one_room_per_pair,
+        messages::concurrent_senders_share_one_order,
+        messages::duplicate_client_ids_make_one_message,
+        messages::acked_means_in_history,
+        messages::resume_after_30_missed,
+        messages::resume_after_1000_missed,
+        messages::rate_limit_refuses_and_loses_nothing_acked,
+        messages::edits_and_deletes_are_stored_and_broadcast,
+        messages::presence_announces_joins_and_leaves,
+        messages::read_frames_move_unread_counts,
+        messages::http_send_and_history_rules,
         room_socket::plain_get_is_426,
         room_socket::two_clients_chat_and_other_rooms_hear_nothing,
         room_socket::welcome_lists_who_is_online,
