@@ -50,3 +50,11 @@ pub async fn close_user_sockets(env: &Env, room_id: &str, user_id: &str) -> ApiR
     call(env, room_id, None, Method::Post, "/kick", Some(body), &[]).await?;
     Ok(())
 }
+
+/// Tells the room about a new member (it keeps the member list it pokes
+/// about unread counts).
+pub async fn member_joined(env: &Env, room_id: &str, user_id: &str) -> ApiResult<()> {
+    let body = serde_json::json!({ "user_id": user_id }).to_string();
+    call(env, room_id, None, Method::Post, "/member", Some(body), &[]).await?;
+    Ok(())
+}

@@ -41,6 +41,12 @@ pub enum Route {
     DeleteMessage(String, String),
     /// `GET /api/v1/rooms/{room_id}/ws`.
     RoomSocket(String),
+    /// `GET /api/v1/notifications`.
+    Notifications,
+    /// `POST /api/v1/notifications/read`.
+    MarkNotificationsRead,
+    /// `GET /api/v1/notifications/ws`.
+    NotificationSocket,
     /// A known path asked with a method it does not take; lists the allowed ones.
     MethodNotAllowed(&'static str),
     /// Nothing lives here.
@@ -64,6 +70,14 @@ pub fn route(method: &str, path: &str) -> Route {
         ["api", "v1", "auth", "refresh"] => ("POST", (m == "POST").then_some(Route::Refresh)),
         ["api", "v1", "auth", "logout"] => ("POST", (m == "POST").then_some(Route::Logout)),
         ["api", "v1", "me"] => ("GET", (m == "GET").then_some(Route::Me)),
+        ["api", "v1", "notifications"] => ("GET", (m == "GET").then_some(Route::Notifications)),
+        ["api", "v1", "notifications", "read"] => (
+            "POST",
+            (m == "POST").then_some(Route::MarkNotificationsRead),
+        ),
+        ["api", "v1", "notifications", "ws"] => {
+            ("GET", (m == "GET").then_some(Route::NotificationSocket))
+        }
         ["api", "v1", "dms"] => ("POST", (m == "POST").then_some(Route::OpenDm)),
         ["api", "v1", "rooms"] => (
             "GET, POST",
@@ -146,6 +160,15 @@ mod tests {
             Route::SetRole("r1".into(), "u1".into())
         );
         assert_eq!(route("POST", "/api/v1/dms"), Route::OpenDm);
+        assert_eq!(route("GET", "/api/v1/notifications"), Route::Notifications);
+        assert_eq!(
+            route("POST", "/api/v1/notifications/read"),
+            Route::MarkNotificationsRead
+        );
+        assert_eq!(
+            route("GET", "/api/v1/notifications/ws"),
+            Route::NotificationSocket
+        );
         assert_eq!(
             route("GET", "/api/v1/rooms/r/messages"),
             Route::History("r".into())

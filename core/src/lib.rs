@@ -14,6 +14,7 @@ pub mod error;
 pub mod frames;
 pub mod identity;
 pub mod ids;
+pub mod mentions;
 pub mod model;
 pub mod policy;
 pub mod presence;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::Timestamp;
 
 /// `User` = `{id, username, display_name, created_at}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct User {
     /// Opaque id.
     pub id: String,
@@ -145,4 +145,37 @@ pub struct Room {
     /// Messages after the caller's read position (in `scope=joined` lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unread: Option<u64>,
+}
+
+/// Why a user is notified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// `@username` in a message.
+    Mention,
+    /// A message in a DM.
+    Dm,
+    /// A reply to the user's message.
+    Reply,
+}
+
+/// `Notification` as the API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Notification {
+    /// Opaque id.
+    pub id: String,
+    /// Why.
+    pub kind: NotificationKind,
+    /// Where.
+    pub room_id: String,
+    /// Which message.
+    pub seq: u64,
+    /// Who wrote it.
+    pub from: User,
+    /// The first 140 characters of the body.
+    pub preview: String,
+    /// When the message was sent.
+    pub created_at: Timestamp,
+    /// Whether the user has marked it read.
+    pub read: bool,
 }

@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use crate::bucket::TokenBucket;
 use crate::frames::ServerFrame;
 use crate::identity::Identity;
-use crate::model::{Author, Message, Role};
+use crate::mentions::mentions;
+use crate::model::{Author, Message, Role, RoomKind, User};
 use crate::validate::{ClientMsgId, MessageBody};
 use crate::{ErrorCode, Timestamp};
 
@@ -69,11 +70,26 @@ pub enum Request {
     },
 }
 
+/// Who a new message may notify. The store keeps only current members of
+/// the room, never the author, and at most one notification per user (a
+/// DM first, then a reply, then a mention).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notify {
+    /// The author, as `Notification.from`.
+    pub from: User,
+    /// The room is a DM: the other party is notified of every message.
+    pub dm: bool,
+    /// The author of the message replied to.
+    pub reply_to_author: Option<String>,
+    /// Lowercase usernames mentioned in the body.
+    pub mentions: Vec<String>,
+}
+
 /// One durable change, in the order its batch applies them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Write {
-    /// A new message.
-    Insert(Message),
+    /// A new message, and whom it may notify.
+    Insert(Message, Box<Notify>),
     /// A message with its new body.
     Edit(Message),
     /// A message as deleted (`body: ""`, `deleted: true`).
@@ -153,7 +169,7 @@ pub trait History {
 #[derive(Debug)]
 enum Op {
     Send {
-        author: Author,
+        author: User,
         client_id: String,
         body: String,
         reply_to: Option<u64>,
@@ -203,6 +219,7 @@ struct InFlight<W> {
 #[derive(Debug)]
 pub struct RoomMachine<W> {
     room_id: String,
+    kind: RoomKind,
     last_seq: u64,
     limits: Limits,
     buckets: HashMap<String, TokenBucket>,
@@ -211,11 +228,13 @@ pub struct RoomMachine<W> {
 }
 
 impl<W> RoomMachine<W> {
-    /// A room whose newest stored `seq` is `last_seq` (0 for a new room).
+    /// A room of `kind` whose newest stored `seq` is `last_seq` (0 for a
+    /// new room).
     #[must_use]
-    pub fn new(room_id: impl Into<String>, last_seq: u64, limits: Limits) -> Self {
+    pub fn new(room_id: impl Into<String>, kind: RoomKind, last_seq: u64, limits: Limits) -> Self {
         Self {
             room_id: room_id.into(),
+            kind,
             last_seq,
             limits,
             buckets: HashMap::new(),
@@ -254,7 +273,7 @@ impl<W> RoomMachine<W> {
             + self
                 .in_flight
                 .iter()
-                .filter(|e| matches!(e.result, Ok(Write::Insert(_))))
+                .filter(|e| matches!(e.result, Ok(Write::Insert(..))))
                 .count() as u64
     }
 
@@ -375,7 +394,7 @@ impl<W> RoomMachine<W> {
         self.take_token(now, &actor.who.id, cid)
             .map_err(Immediate::Refused)?;
         Ok(Checked::Queue(Op::Send {
-            author: Author::from(&actor.who.to_user()),
+            author: actor.who.to_user(),
             client_id,
             body: body.into_string(),
             reply_to,
@@ -470,12 +489,24 @@ impl<W> RoomMachine<W> {
                 } => {
                     next_seq += 1;
                     key = Some((author.id.clone(), client_id.clone()));
+                    let notify = Notify {
+                        dm: self.kind == RoomKind::Dm,
+                        reply_to_author: reply_to.and_then(|r| {
+                            changed
+                                .get(&r)
+                                .cloned()
+                                .or_else(|| history.by_seq(r))
+                                .map(|m| m.author.id)
+                        }),
+                        mentions: mentions(&body),
+                        from: author,
+                    };
                     let message = Message {
                         id: format!("{}:{next_seq}", self.room_id),
                         room_id: self.room_id.clone(),
                         seq: next_seq,
                         client_id,
-                        author,
+                        author: Author::from(&notify.from),
                         body,
                         created_at: at,
                         edited_at: None,
@@ -483,7 +514,7 @@ impl<W> RoomMachine<W> {
                         reply_to,
                     };
                     changed.insert(next_seq, message.clone());
-                    Ok(Write::Insert(message))
+                    Ok(Write::Insert(message, Box::new(notify)))
                 }
                 Op::Edit {
                     actor_id,
@@ -546,7 +577,7 @@ impl<W> RoomMachine<W> {
         let entries = std::mem::take(&mut self.in_flight);
         if committed {
             for e in &entries {
-                if let Ok(Write::Insert(m)) = &e.result {
+                if let Ok(Write::Insert(m, _)) = &e.result {
                     self.last_seq = self.last_seq.max(m.seq);
                 }
             }
@@ -559,7 +590,7 @@ impl<W> RoomMachine<W> {
                     Ok(w) if committed => Outcome::Committed(w),
                     Ok(w) => {
                         let client_id = match &w {
-                            Write::Insert(m) => Some(m.client_id.as_str()),
+                            Write::Insert(m, _) => Some(m.client_id.as_str()),
                             _ => None,
                         };
                         Outcome::Refused(Refusal::new(
@@ -663,7 +694,7 @@ mod tests {
         fn apply(&mut self, writes: &[Write]) {
             for w in writes {
                 match w {
-                    Write::Insert(m) => self.0.push(m.clone()),
+                    Write::Insert(m, _) => self.0.push(m.clone()),
                     Write::Edit(m) | Write::Delete(m) => {
                         let slot = self.0.iter_mut().find(|x| x.seq == m.seq).unwrap();
                         *slot = m.clone();
@@ -710,7 +741,7 @@ mod tests {
         outcomes
             .iter()
             .filter_map(|(_, o)| match o {
-                Outcome::Committed(Write::Insert(m)) => Some(m.seq),
+                Outcome::Committed(Write::Insert(m, _)) => Some(m.seq),
                 _ => None,
             })
             .collect()
@@ -719,7 +750,7 @@ mod tests {
     #[test]
     fn queued_sends_commit_together_with_consecutive_seqs() {
         let mut store = Store::default();
-        let mut room = RoomMachine::new("r", 0, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 0, LIMITS);
         let ann = actor("ann", Role::Member);
         for i in 0..3 {
             assert!(room
@@ -739,7 +770,7 @@ mod tests {
             [vec![0], vec![1], vec![2]]
         );
         assert_eq!(room.last_seq(), 3);
-        let Outcome::Committed(Write::Insert(m)) = &out[0].1 else {
+        let Outcome::Committed(Write::Insert(m, _)) = &out[0].1 else {
             panic!()
         };
         assert_eq!((m.body.as_str(), m.author.username.as_str()), ("hi", "ann"));
@@ -750,14 +781,14 @@ mod tests {
     #[test]
     fn nothing_to_do_means_no_batch() {
         let store = Store::default();
-        let mut room: RoomMachine<u32> = RoomMachine::new("r", 5, LIMITS);
+        let mut room: RoomMachine<u32> = RoomMachine::new("r", RoomKind::Room, 5, LIMITS);
         assert!(room.start_batch(&store).is_none());
     }
 
     #[test]
     fn one_batch_at_a_time_and_arrivals_wait_for_the_next() {
         let mut store = Store::default();
-        let mut room = RoomMachine::new("r", 0, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 0, LIMITS);
         let ann = actor("ann", Role::Member);
         room.submit(Timestamp(1), 1, &ann, send("a", "x"), &store);
         let first = room.start_batch(&store).unwrap();
@@ -771,7 +802,7 @@ mod tests {
     #[test]
     fn duplicates_never_make_a_second_message() {
         let mut store = Store::default();
-        let mut room = RoomMachine::new("r", 0, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 0, LIMITS);
         let ann = actor("ann", Role::Member);
         let bob = actor("bob", Role::Member);
         room.submit(Timestamp(1), 1, &ann, send("same", "first"), &store);
@@ -805,7 +836,7 @@ mod tests {
     #[test]
     fn a_failed_batch_consumes_no_seq() {
         let mut store = Store::default();
-        let mut room = RoomMachine::new("r", 7, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 7, LIMITS);
         let ann = actor("ann", Role::Member);
         room.submit(Timestamp(1), 1, &ann, send("a", "x"), &store);
         room.start_batch(&store).unwrap();
@@ -825,7 +856,7 @@ mod tests {
     #[test]
     fn rate_limit_refuses_with_retry_and_repeats_are_free() {
         let mut store = Store::default();
-        let mut room = RoomMachine::new("r", 0, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 0, LIMITS);
         let ann = actor("ann", Role::Member);
         for i in 0..10 {
             assert!(room
@@ -863,7 +894,7 @@ mod tests {
     #[test]
     fn invalid_sends_are_refused_with_their_client_id() {
         let store = Store::default();
-        let mut room = RoomMachine::new("r", 0, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 0, LIMITS);
         let ann = actor("ann", Role::Member);
         let reply = Request::Send {
             client_id: "r".into(),
@@ -890,7 +921,7 @@ mod tests {
     #[test]
     fn edits_and_deletes() {
         let mut store = Store::default();
-        let mut room = RoomMachine::new("r", 0, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 0, LIMITS);
         let (ann, bob, boss) = (
             actor("ann", Role::Member),
             actor("bob", Role::Member),
@@ -968,7 +999,7 @@ mod tests {
     #[test]
     fn reads_coalesce_per_user_and_stay_within_the_room() {
         let mut store = Store::default();
-        let mut room = RoomMachine::new("r", 3, LIMITS);
+        let mut room = RoomMachine::new("r", RoomKind::Room, 3, LIMITS);
         let ann = actor("ann", Role::Member);
         room.submit(Timestamp(0), 1, &ann, Request::Read { seq: 2 }, &store);
         room.submit(Timestamp(0), 2, &ann, Request::Read { seq: 1 }, &store);
@@ -998,10 +1029,47 @@ mod tests {
     }
 
     #[test]
+    fn sends_say_whom_they_may_notify() {
+        let mut store = Store::default();
+        let mut room = RoomMachine::new("r", RoomKind::Room, 0, LIMITS);
+        let (ann, bob) = (actor("ann", Role::Member), actor("bob", Role::Member));
+        let hello = send("a", "hello @Bob and @carol.");
+        room.submit(Timestamp(0), 0, &ann, hello, &store);
+        let writes = room.start_batch(&store).unwrap();
+        let Write::Insert(_, first) = &writes[0] else {
+            panic!()
+        };
+        assert_eq!(first.mentions, ["bob", "carol"]);
+        assert_eq!((first.dm, first.reply_to_author.as_deref()), (false, None));
+        assert_eq!(first.from.username, "ann");
+        store.apply(&writes);
+        room.finish_batch(true);
+        let reply = Request::Send {
+            client_id: "b".into(),
+            body: "@ann yes".into(),
+            reply_to: Some(1),
+        };
+        room.submit(Timestamp(0), 1, &bob, reply, &store);
+        let writes = room.start_batch(&store).unwrap();
+        let Write::Insert(_, second) = &writes[0] else {
+            panic!()
+        };
+        assert_eq!(second.reply_to_author.as_deref(), Some("id-ann"));
+        assert_eq!(second.mentions, ["ann"]);
+
+        let fresh = Store::default();
+        let mut dm = RoomMachine::new("d", RoomKind::Dm, 0, LIMITS);
+        dm.submit(Timestamp(0), 0, &ann, send("a", "psst"), &fresh);
+        let writes = dm.start_batch(&fresh).unwrap();
+        assert!(matches!(&writes[0], Write::Insert(_, n) if n.dm));
+    }
+
+    #[test]
     fn big_queues_split_into_batches() {
         let mut store = Store::default();
         let mut room = RoomMachine::new(
             "r",
+            RoomKind::Room,
             0,
             Limits {
                 burst: 1000,

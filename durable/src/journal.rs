@@ -1,7 +1,8 @@
 //! Storing a room's batches in D1, the system of record.
 
-use edgechat_core::model::{Author, Message};
-use edgechat_core::room::Write;
+use edgechat_core::mentions::preview;
+use edgechat_core::model::{Author, Message, NotificationKind};
+use edgechat_core::room::{Notify, Write};
 use edgechat_core::Timestamp;
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
@@ -21,7 +22,7 @@ fn ms(t: Timestamp) -> JsValue {
 
 fn statement(db: &D1Database, room_id: &str, w: &Write) -> Result<D1PreparedStatement> {
     match w {
-        Write::Insert(m) => db
+        Write::Insert(m, _) => db
             .prepare(
                 "INSERT INTO messages (room_id, seq, id, client_id, author_id, body, created_at, reply_to) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -55,17 +56,132 @@ fn statement(db: &D1Database, room_id: &str, w: &Write) -> Result<D1PreparedStat
     }
 }
 
-/// Stores one batch as one D1 transaction: every write, then the room's
-/// `last_seq`. All or nothing.
-pub async fn store(db: &D1Database, room_id: &str, writes: &[Write]) -> Result<()> {
-    let mut statements = writes
-        .iter()
-        .map(|w| statement(db, room_id, w))
-        .collect::<Result<Vec<_>>>()?;
+const NOTIFY_INSERT: &str = "INSERT OR IGNORE INTO notifications \
+     (id, user_id, kind, room_id, seq, from_user_id, preview, created_at) \
+     SELECT ?1 || ':' || ?2 || ':' || m.user_id, m.user_id, ?6, ?1, ?2, ?3, ?4, ?5 \
+     FROM memberships m";
+
+/// The notification rows a new message may create, in priority order (a
+/// DM, then a reply, then a mention): the unique index keeps the first per
+/// user. Membership is checked here, in the same transaction.
+fn notification_statements(
+    db: &D1Database,
+    room_id: &str,
+    m: &Message,
+    n: &Notify,
+) -> Result<Vec<D1PreparedStatement>> {
+    let base = |kind: &str| {
+        vec![
+            text(room_id),
+            int(m.seq as f64),
+            text(&m.author.id),
+            text(&preview(&m.body)),
+            ms(m.created_at),
+            text(kind),
+        ]
+    };
+    let mut out = Vec::new();
+    if n.dm {
+        out.push(
+            db.prepare(format!(
+                "{NOTIFY_INSERT} WHERE m.room_id = ?1 AND m.user_id != ?3 RETURNING id, user_id, kind"
+            ))
+            .bind(&base("dm"))?,
+        );
+    }
+    if let Some(author) = &n.reply_to_author {
+        let mut args = base("reply");
+        args.push(text(author));
+        out.push(
+            db.prepare(format!(
+                "{NOTIFY_INSERT} WHERE m.room_id = ?1 AND m.user_id = ?7 AND m.user_id != ?3 \
+                 RETURNING id, user_id, kind"
+            ))
+            .bind(&args)?,
+        );
+    }
+    if !n.mentions.is_empty() {
+        let mut args = base("mention");
+        args.push(text(
+            &serde_json::to_string(&n.mentions).unwrap_or_default(),
+        ));
+        out.push(
+            db.prepare(format!(
+                "{NOTIFY_INSERT} JOIN users u ON u.id = m.user_id \
+                 WHERE m.room_id = ?1 AND m.user_id != ?3 \
+                 AND u.username IN (SELECT value FROM json_each(?7)) RETURNING id, user_id, kind"
+            ))
+            .bind(&args)?,
+        );
+    }
+    Ok(out)
+}
+
+/// A notification a committed batch created.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Notified {
+    /// Its id.
+    pub id: String,
+    /// Whom it is for.
+    pub user_id: String,
+    /// `mention`, `dm` or `reply`.
+    pub kind: NotificationKind,
+}
+
+/// Stores one batch as one D1 transaction: every write with the
+/// notifications it causes, the author's own read position, then the
+/// room's `last_seq`. All or nothing. Returns, per message `seq`, the
+/// notifications created.
+pub async fn store(
+    db: &D1Database,
+    room_id: &str,
+    writes: &[Write],
+    now: Timestamp,
+) -> Result<Vec<(u64, Notified)>> {
+    let mut statements = Vec::new();
+    // Which statements return notification rows, and for which seq.
+    let mut returning = Vec::new();
+    for w in writes {
+        statements.push(statement(db, room_id, w)?);
+        match w {
+            Write::Insert(m, n) => {
+                for s in notification_statements(db, room_id, m, n)? {
+                    returning.push((statements.len(), m.seq));
+                    statements.push(s);
+                }
+                // Your own message is not unread to you.
+                statements.push(
+                    db.prepare(
+                        "UPDATE memberships SET read_seq = MAX(read_seq, ?1) \
+                         WHERE room_id = ?2 AND user_id = ?3",
+                    )
+                    .bind(&[
+                        int(m.seq as f64),
+                        text(room_id),
+                        text(&m.author.id),
+                    ])?,
+                );
+            }
+            Write::Read { user_id, seq } => statements.push(
+                // Reading past a message settles its notifications too.
+                db.prepare(
+                    "UPDATE notifications SET read_at = ?1 \
+                     WHERE user_id = ?2 AND room_id = ?3 AND seq <= ?4 AND read_at IS NULL",
+                )
+                .bind(&[
+                    ms(now),
+                    text(user_id),
+                    text(room_id),
+                    int(*seq as f64),
+                ])?,
+            ),
+            Write::Edit(_) | Write::Delete(_) => {}
+        }
+    }
     let newest = writes
         .iter()
         .filter_map(|w| match w {
-            Write::Insert(m) => Some(m.seq),
+            Write::Insert(m, _) => Some(m.seq),
             _ => None,
         })
         .max();
@@ -75,8 +191,14 @@ pub async fn store(db: &D1Database, room_id: &str, writes: &[Write]) -> Result<(
                 .bind(&[int(seq as f64), text(room_id)])?,
         );
     }
-    db.batch(statements).await?;
-    Ok(())
+    let results = db.batch(statements).await?;
+    let mut notified = Vec::new();
+    for (index, seq) in returning {
+        if let Some(r) = results.get(index) {
+            notified.extend(r.results::<Notified>()?.into_iter().map(|n| (seq, n)));
+        }
+    }
+    Ok(notified)
 }
 
 /// The newest `seq` D1 holds for the room: after a failed call it tells
@@ -193,4 +315,19 @@ pub async fn page(
         messages.reverse();
     }
     Ok((messages, has_more))
+}
+
+/// The ids of the room's members.
+pub async fn member_ids(db: &D1Database, room_id: &str) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Id {
+        user_id: String,
+    }
+    let rows: Vec<Id> = db
+        .prepare("SELECT user_id FROM memberships WHERE room_id = ?1")
+        .bind(&[text(room_id)])?
+        .all()
+        .await?
+        .results()?;
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
 }

@@ -9,6 +9,7 @@
 //! the clock, and carry out what the pure state machines decide.
 
 mod hub;
+pub mod hubs;
 pub mod journal;
 mod limiter;
 mod room;

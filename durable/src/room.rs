@@ -7,14 +7,15 @@
 //! attachment, so presence and permissions survive eviction.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use edgechat_core::auth::handshake::SUBPROTOCOL;
 use edgechat_core::frames::{binary_frame_error, parse_client_frame, ClientFrame, ServerFrame};
 use edgechat_core::identity::{
     Identity, IDENTITY_HEADER, ROLE_HEADER, ROOM_HEADER, ROOM_INFO_HEADER,
 };
-use edgechat_core::model::{Message, Role, Room as RoomInfo};
+use edgechat_core::mentions::preview;
+use edgechat_core::model::{Message, Notification, Role, Room as RoomInfo, RoomKind};
 use edgechat_core::presence::{online_users, PresenceBuffer};
 use edgechat_core::problem::{status_of, Problem};
 use edgechat_core::room::{
@@ -28,11 +29,13 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair,
 };
 
-use crate::journal;
 use crate::tail::Tail;
+use crate::{hubs, journal};
 
 /// How long presence changes are collected before one frame announces them.
-const PRESENCE_INTERVAL_MS: u64 = 250;
+const PRESENCE_INTERVAL_MS: i64 = 250;
+/// At most one unread poke per room per this interval.
+const UNREAD_INTERVAL_MS: i64 = 1000;
 /// At most one `typing` frame per user per this interval.
 const TYPING_INTERVAL_MS: i64 = 1500;
 /// Messages per step of a resume replay.
@@ -85,8 +88,13 @@ pub struct Room {
     loaded: RefCell<Option<Loaded>>,
     flushing: Cell<bool>,
     presence: RefCell<PresenceBuffer>,
-    presence_alarm: Cell<bool>,
+    /// When the next alarm fires, if one is set.
+    alarm_at: Cell<Option<i64>>,
     typing: RefCell<HashMap<String, i64>>,
+    /// Member ids, loaded when first needed and kept current by the Worker.
+    members: RefCell<Option<HashSet<String>>>,
+    unread_dirty: Cell<bool>,
+    unread_pushed_at: Cell<i64>,
 }
 
 fn now() -> Timestamp {
@@ -129,17 +137,17 @@ fn problem(r: &Refusal) -> Result<Response> {
 impl Room {
     /// Loads the room: its local store, reconciled with D1 in case a batch
     /// committed there but the object stopped before copying it.
-    async fn load(&self, room_id: Option<&str>) -> Result<()> {
+    async fn load(&self, known: Option<(&str, RoomKind)>) -> Result<()> {
         if self.loaded.borrow().is_some() {
             return Ok(());
         }
         let sql = self.state.storage().sql();
-        let room_id = match room_id {
-            Some(id) => id.to_owned(),
-            None => Tail::remembered_room_id(&sql)?.ok_or("room has no id yet")?,
+        let (room_id, kind) = match known {
+            Some((id, kind)) => (id.to_owned(), kind),
+            None => Tail::remembered(&sql)?.ok_or("room has no id yet")?,
         };
         let tail = Tail::open(sql, &room_id)?;
-        tail.remember_room_id()?;
+        tail.remember(kind)?;
         let db = self.env.d1("DB")?;
         let mut local = tail.last_seq()?;
         let committed = journal::committed_seq(&db, &room_id).await?;
@@ -148,14 +156,15 @@ impl Room {
             let Some(last) = missing.last().map(|m| m.seq) else {
                 break;
             };
-            let writes: Vec<Write> = missing.into_iter().map(Write::Insert).collect();
-            tail.apply(&writes)?;
+            for m in &missing {
+                tail.put(m)?;
+            }
             local = last;
         }
         let mut slot = self.loaded.borrow_mut();
         if slot.is_none() {
             *slot = Some(Loaded {
-                machine: RoomMachine::new(room_id, local, limits(&self.env)),
+                machine: RoomMachine::new(room_id, kind, local, limits(&self.env)),
                 tail,
             });
         }
@@ -224,7 +233,11 @@ impl Room {
                     None => return Ok(()),
                 }
             };
-            let committed = writes.is_empty() || self.store(&db, &room_id, &writes).await;
+            let (committed, notified) = if writes.is_empty() {
+                (true, Vec::new())
+            } else {
+                self.store(&db, &room_id, &writes).await
+            };
             let outcomes = {
                 let mut loaded = self.loaded.borrow_mut();
                 let Some(l) = loaded.as_mut() else {
@@ -238,35 +251,128 @@ impl Room {
                 }
                 l.machine.finish_batch(committed)
             };
+            if committed {
+                self.after_commit(&room_id, &writes, notified).await?;
+            }
             self.deliver(outcomes);
         }
+    }
+
+    /// Tells the hubs what a committed batch means for their users: new
+    /// notifications, and unread counts (coalesced per room per second).
+    async fn after_commit(
+        &self,
+        room_id: &str,
+        writes: &[Write],
+        notified: Vec<(u64, journal::Notified)>,
+    ) -> Result<()> {
+        for (seq, n) in notified {
+            let Some((m, notify)) = writes.iter().find_map(|w| match w {
+                Write::Insert(m, notify) if m.seq == seq => Some((m, notify)),
+                _ => None,
+            }) else {
+                continue;
+            };
+            let notification = Notification {
+                id: n.id,
+                kind: n.kind,
+                room_id: room_id.to_owned(),
+                seq,
+                from: notify.from.clone(),
+                preview: preview(&m.body),
+                created_at: m.created_at,
+                read: false,
+            };
+            hubs::notify(&self.env, &n.user_id, &notification);
+        }
+        for w in writes {
+            if let Write::Read { user_id, .. } = w {
+                hubs::unread(&self.env, user_id, room_id);
+            }
+        }
+        if writes.iter().any(|w| matches!(w, Write::Insert(..))) {
+            self.unread_dirty.set(true);
+            let due = self.unread_pushed_at.get() + UNREAD_INTERVAL_MS;
+            self.schedule_alarm(due.max(now().millis())).await?;
+        }
+        Ok(())
+    }
+
+    /// Pokes the hub of every member: the room got messages. At most once a
+    /// second, however busy the room is.
+    async fn push_unread(&self) -> Result<()> {
+        let room_id = {
+            let loaded = self.loaded.borrow();
+            match loaded.as_ref() {
+                Some(l) => l.machine.room_id().to_owned(),
+                None => return Ok(()),
+            }
+        };
+        if self.members.borrow().is_none() {
+            let db = self.env.d1("DB")?;
+            let ids = journal::member_ids(&db, &room_id).await?;
+            self.members
+                .borrow_mut()
+                .get_or_insert_with(|| ids.into_iter().collect());
+        }
+        self.unread_dirty.set(false);
+        self.unread_pushed_at.set(now().millis());
+        if let Some(members) = self.members.borrow().as_ref() {
+            for user_id in members {
+                hubs::unread(&self.env, user_id, &room_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes sure an alarm fires by `at` (ms since the epoch).
+    async fn schedule_alarm(&self, at: i64) -> Result<()> {
+        if self.alarm_at.get().is_some_and(|t| t <= at) {
+            return Ok(());
+        }
+        self.alarm_at.set(Some(at));
+        let delay = (at - now().millis()).max(0) as u64;
+        // An offset from now (an i64 here would also be read as one).
+        self.state
+            .storage()
+            .set_alarm(std::time::Duration::from_millis(delay))
+            .await
     }
 
     /// Stores a batch in D1. When the call fails, D1 is asked whether the
     /// batch committed anyway (a lost answer), so nothing committed is
     /// refused and nothing refused is kept.
-    async fn store(&self, db: &worker::D1Database, room_id: &str, writes: &[Write]) -> bool {
-        let Err(e) = journal::store(db, room_id, writes).await else {
-            return true;
+    async fn store(
+        &self,
+        db: &worker::D1Database,
+        room_id: &str,
+        writes: &[Write],
+    ) -> (bool, Vec<(u64, journal::Notified)>) {
+        let e = match journal::store(db, room_id, writes, now()).await {
+            Ok(notified) => return (true, notified),
+            Err(e) => e,
         };
         worker::console_error!("storing a batch failed: {e}");
         let newest = writes
             .iter()
             .filter_map(|w| match w {
-                Write::Insert(m) => Some(m.seq),
+                Write::Insert(m, _) => Some(m.seq),
                 _ => None,
             })
             .max();
-        match (newest, journal::committed_seq(db, room_id).await) {
+        // Committed after all: the notifications were stored, but which
+        // ones is unknown, so no pushes; users catch up from D1.
+        let committed = match (newest, journal::committed_seq(db, room_id).await) {
             (Some(seq), Ok(committed)) => committed >= seq,
             _ => false,
-        }
+        };
+        (committed, Vec::new())
     }
 
     fn deliver(&self, outcomes: Vec<(Vec<Waiter>, Outcome)>) {
         for (waiters, outcome) in outcomes {
             match outcome {
-                Outcome::Committed(Write::Insert(m)) => {
+                Outcome::Committed(Write::Insert(m, _)) => {
                     let ack = ServerFrame::Ack {
                         client_id: m.client_id.clone(),
                         seq: m.seq,
@@ -323,12 +429,11 @@ impl Room {
     }
 
     async fn schedule_presence(&self) -> Result<()> {
-        if !self.presence.borrow().is_empty() && !self.presence_alarm.replace(true) {
-            // An offset from now (an i64 here would also be read as one).
-            let delay = std::time::Duration::from_millis(PRESENCE_INTERVAL_MS);
-            self.state.storage().set_alarm(delay).await?;
+        if self.presence.borrow().is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.schedule_alarm(now().millis() + PRESENCE_INTERVAL_MS)
+            .await
     }
 
     async fn upgrade(&self, req: &Request, who: Identity, room_id: &str) -> Result<Response> {
@@ -345,7 +450,7 @@ impl Room {
             .query_pairs()
             .find(|(k, _)| k == "after_seq")
             .and_then(|(_, v)| v.parse().ok());
-        self.load(Some(room_id)).await?;
+        self.load(Some((room_id, info.kind))).await?;
 
         let already_online = self.sockets().iter().any(|(_, m)| m.who.id == who.id);
         let pair = WebSocketPair::new()?;
@@ -425,6 +530,11 @@ impl Room {
             .get(ROLE_HEADER)?
             .and_then(|r| Role::parse(&r))
             .unwrap_or(Role::Member);
+        let room_kind = req
+            .headers()
+            .get(ROOM_INFO_HEADER)?
+            .and_then(|h| serde_json::from_str::<RoomInfo>(&h).ok())
+            .map_or(RoomKind::Room, |info| info.kind);
         let b: Input = req.json().await?;
         let write = match kind {
             "send" => Write_::Send {
@@ -438,7 +548,7 @@ impl Room {
             },
             _ => Write_::Delete { seq: b.seq },
         };
-        self.load(Some(room_id)).await?;
+        self.load(Some((room_id, room_kind))).await?;
         let (tx, rx) = oneshot::channel();
         self.submit(Waiter::Http(tx), &Actor { who, role }, write)
             .await?;
@@ -561,8 +671,11 @@ impl DurableObject for Room {
             loaded: RefCell::new(None),
             flushing: Cell::new(false),
             presence: RefCell::new(PresenceBuffer::default()),
-            presence_alarm: Cell::new(false),
+            alarm_at: Cell::new(None),
             typing: RefCell::new(HashMap::new()),
+            members: RefCell::new(None),
+            unread_dirty: Cell::new(false),
+            unread_pushed_at: Cell::new(0),
         }
     }
 
@@ -578,8 +691,22 @@ impl DurableObject for Room {
                 user_id: String,
             }
             let kick: Kick = req.json().await?;
+            if let Some(members) = self.members.borrow_mut().as_mut() {
+                members.remove(&kick.user_id);
+            }
             self.remove_user(&kick.user_id);
             self.schedule_presence().await?;
+            return Response::empty().map(|r| r.with_status(204));
+        }
+        if path == "/member" {
+            #[derive(Deserialize)]
+            struct Joined {
+                user_id: String,
+            }
+            let joined: Joined = req.json().await?;
+            if let Some(members) = self.members.borrow_mut().as_mut() {
+                members.insert(joined.user_id);
+            }
             return Response::empty().map(|r| r.with_status(204));
         }
         let Some(who) = Identity::from_header(req.headers().get(IDENTITY_HEADER)?.as_deref())
@@ -596,10 +723,19 @@ impl DurableObject for Room {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        self.presence_alarm.set(false);
+        self.alarm_at.set(None);
         let frame = self.presence.borrow_mut().take_frame();
         if let Some(frame) = frame {
             self.broadcast(&frame, None);
+        }
+        if self.unread_dirty.get() {
+            let due = self.unread_pushed_at.get() + UNREAD_INTERVAL_MS;
+            if now().millis() >= due {
+                self.load(None).await?;
+                self.push_unread().await?;
+            } else {
+                self.schedule_alarm(due).await?;
+            }
         }
         Response::empty()
     }

@@ -5,7 +5,7 @@
 //! round trip: duplicate `client_id`s, edit and delete checks, the resume
 //! replay. Queries here are synchronous and local.
 
-use edgechat_core::model::{Author, Message};
+use edgechat_core::model::{Author, Message, RoomKind};
 use edgechat_core::room::{History, Write};
 use edgechat_core::Timestamp;
 use serde::Deserialize;
@@ -67,25 +67,38 @@ impl Tail {
         })
     }
 
-    /// The room id remembered from an earlier request, for a room woken
-    /// from hibernation by a socket event.
-    pub fn remembered_room_id(sql: &SqlStorage) -> Result<Option<String>> {
+    /// The room id and kind remembered from an earlier request, for a room
+    /// woken from hibernation by a socket event.
+    pub fn remembered(sql: &SqlStorage) -> Result<Option<(String, RoomKind)>> {
         #[derive(Deserialize)]
         struct V {
+            key: String,
             value: String,
         }
         sql.exec(SCHEMA, None)?;
         let rows: Vec<V> = sql
-            .exec("SELECT value FROM meta WHERE key = 'room_id'", None)?
+            .exec(
+                "SELECT key, value FROM meta WHERE key IN ('room_id', 'kind')",
+                None,
+            )?
             .to_array()?;
-        Ok(rows.into_iter().next().map(|v| v.value))
+        let get = |k: &str| rows.iter().find(|v| v.key == k).map(|v| v.value.clone());
+        let kind = match get("kind").as_deref() {
+            Some("dm") => RoomKind::Dm,
+            _ => RoomKind::Room,
+        };
+        Ok(get("room_id").map(|id| (id, kind)))
     }
 
-    /// Remembers the room id for later wake-ups.
-    pub fn remember_room_id(&self) -> Result<()> {
+    /// Remembers the room id and kind for later wake-ups.
+    pub fn remember(&self, kind: RoomKind) -> Result<()> {
+        let kind = match kind {
+            RoomKind::Dm => "dm",
+            RoomKind::Room => "room",
+        };
         self.sql.exec(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('room_id', ?)",
-            vec![self.room_id.as_str().into()],
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('room_id', ?), ('kind', ?)",
+            vec![self.room_id.as_str().into(), kind.into()],
         )?;
         Ok(())
     }
@@ -139,28 +152,7 @@ impl Tail {
     pub fn apply(&self, writes: &[Write]) -> Result<()> {
         for w in writes {
             match w {
-                Write::Insert(m) => {
-                    self.sql.exec(
-                        &format!(
-                            "INSERT OR REPLACE INTO messages ({COLUMNS}) \
-                             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                        ),
-                        vec![
-                            int(m.seq),
-                            m.id.as_str().into(),
-                            m.client_id.as_str().into(),
-                            m.author.id.as_str().into(),
-                            m.author.username.as_str().into(),
-                            m.author.display_name.as_str().into(),
-                            m.body.as_str().into(),
-                            int(m.created_at.millis()),
-                            m.edited_at
-                                .map_or(SqlStorageValue::Null, |t| int(t.millis())),
-                            int(i64::from(m.deleted)),
-                            m.reply_to.map_or(SqlStorageValue::Null, int),
-                        ],
-                    )?;
-                }
+                Write::Insert(m, _) => self.put(m)?,
                 Write::Edit(m) | Write::Delete(m) => {
                     self.sql.exec(
                         "UPDATE messages SET body = ?, edited_at = ?, deleted = ? WHERE seq = ?",
@@ -176,6 +168,31 @@ impl Tail {
                 Write::Read { .. } => {}
             }
         }
+        Ok(())
+    }
+
+    /// Stores (or replaces) one message as D1 has it.
+    pub fn put(&self, m: &Message) -> Result<()> {
+        self.sql.exec(
+            &format!(
+                "INSERT OR REPLACE INTO messages ({COLUMNS}) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
+            vec![
+                int(m.seq),
+                m.id.as_str().into(),
+                m.client_id.as_str().into(),
+                m.author.id.as_str().into(),
+                m.author.username.as_str().into(),
+                m.author.display_name.as_str().into(),
+                m.body.as_str().into(),
+                int(m.created_at.millis()),
+                m.edited_at
+                    .map_or(SqlStorageValue::Null, |t| int(t.millis())),
+                int(i64::from(m.deleted)),
+                m.reply_to.map_or(SqlStorageValue::Null, int),
+            ],
+        )?;
         Ok(())
     }
 

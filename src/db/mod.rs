@@ -1,5 +1,6 @@
 //! D1 access: one module per table family, each a handful of queries.
 
+pub mod notifications;
 pub mod refresh;
 pub mod rooms;
 pub mod users;

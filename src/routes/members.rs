@@ -55,6 +55,9 @@ pub async fn add(mut req: Request, env: &Env, room_id: &str) -> ApiResult {
     }
     let added =
         db::rooms::add_member(&db, room_id, &user.id, Role::Member, clock::now().millis()).await?;
+    if added {
+        room_do::member_joined(env, room_id, &user.id).await?;
+    }
     let role = if added {
         Role::Member
     } else {

@@ -1,13 +1,14 @@
 //! `/api/v1/rooms/{room_id}/messages`: history from D1; writes through the
 //! room's Durable Object, the same path as socket frames.
 
-use edgechat_core::identity::ROLE_HEADER;
+use edgechat_core::identity::{ROLE_HEADER, ROOM_INFO_HEADER};
 use edgechat_core::model::{Message, Role};
 use edgechat_durable::journal::{self, Page};
 use serde::{Deserialize, Serialize};
 use worker::{Env, Method, Request};
 
 use super::json;
+use crate::db::rooms::RoomRow;
 use crate::errors::{ApiError, ApiResult};
 use crate::{access, auth, body, config, db, query, room_do};
 
@@ -51,23 +52,25 @@ struct NewBody {
     body: String,
 }
 
-/// Forwards a write to the room as the caller, with the caller's role.
+/// Forwards a write to the room as the caller, with the caller's role and
+/// the room's details.
 async fn forward(
     env: &Env,
-    room_id: &str,
+    room: &RoomRow,
     who: &db::users::UserRow,
-    role: Role,
     path: &str,
     body: String,
 ) -> ApiResult {
+    let role = room.role().unwrap_or(Role::Member);
+    let info = serde_json::to_string(&room.to_room(false)).unwrap_or_default();
     room_do::call(
         env,
-        room_id,
+        &room.id,
         Some(&who.identity()),
         Method::Post,
         path,
         Some(body),
-        &[(ROLE_HEADER, role.as_str())],
+        &[(ROLE_HEADER, role.as_str()), (ROOM_INFO_HEADER, &info)],
     )
     .await
 }
@@ -77,9 +80,8 @@ pub async fn post(mut req: Request, env: &Env, room_id: &str) -> ApiResult {
     let me = auth::caller(&req, env, &cfg).await?;
     let input: NewMessage = body::json(&mut req).await?;
     let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
-    let role = room.role().unwrap_or(Role::Member);
     let body = serde_json::to_string(&input).unwrap_or_default();
-    forward(env, &room.id, &me, role, "/send", body).await
+    forward(env, &room, &me, "/send", body).await
 }
 
 fn seq_of(raw: &str) -> ApiResult<u64> {
@@ -93,9 +95,8 @@ pub async fn edit(mut req: Request, env: &Env, room_id: &str, seq: &str) -> ApiR
     let seq = seq_of(seq)?;
     let input: NewBody = body::json(&mut req).await?;
     let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
-    let role = room.role().unwrap_or(Role::Member);
     let body = serde_json::json!({"seq": seq, "body": input.body}).to_string();
-    forward(env, &room.id, &me, role, "/edit", body).await
+    forward(env, &room, &me, "/edit", body).await
 }
 
 pub async fn delete(req: &Request, env: &Env, room_id: &str, seq: &str) -> ApiResult {
@@ -103,7 +104,6 @@ pub async fn delete(req: &Request, env: &Env, room_id: &str, seq: &str) -> ApiRe
     let me = auth::caller(req, env, &cfg).await?;
     let seq = seq_of(seq)?;
     let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
-    let role = room.role().unwrap_or(Role::Member);
     let body = serde_json::json!({ "seq": seq }).to_string();
-    forward(env, &room.id, &me, role, "/delete", body).await
+    forward(env, &room, &me, "/delete", body).await
 }

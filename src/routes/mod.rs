@@ -5,6 +5,7 @@ pub mod health;
 pub mod me;
 pub mod members;
 pub mod messages;
+pub mod notifications;
 pub mod room_socket;
 pub mod rooms;
 

@@ -10,7 +10,7 @@ use super::json;
 use crate::access;
 use crate::db::{self, rooms::Scope};
 use crate::errors::{ApiError, ApiResult};
-use crate::{auth, body, clock, config, query};
+use crate::{auth, body, clock, config, query, room_do};
 
 #[derive(Deserialize)]
 struct CreateRoom {
@@ -122,6 +122,7 @@ pub async fn join(req: &Request, env: &Env, room_id: &str) -> ApiResult {
             clock::now().millis(),
         )
         .await?;
+        room_do::member_joined(env, room_id, &me.id).await?;
     }
     let joined = access::readable(&db, room_id, &me.id).await?;
     json(200, &joined.to_room(false))
@@ -163,6 +164,9 @@ pub async fn open_dm(mut req: Request, env: &Env) -> ApiResult {
         dm_key: Some(&key),
     };
     let (room_id, created) = db::rooms::open_dm(&db, &room, a, b).await?;
+    // Rejoining a DM one had left: the room must poke both hubs again.
+    room_do::member_joined(env, &room_id, a).await?;
+    room_do::member_joined(env, &room_id, b).await?;
     let dm = access::readable(&db, &room_id, &me.id).await?;
     json(if created { 201 } else { 200 }, &dm.to_room(false))
 }

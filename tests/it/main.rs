@@ -16,6 +16,7 @@ mod tokens;
 mod auth;
 mod health;
 mod messages;
+mod notifications;
 mod room_socket;
 mod rooms;
 mod socket_auth;
@@ -94,6 +95,15 @@ fn main() {
         messages::presence_announces_joins_and_leaves,
         messages::read_frames_move_unread_counts,
         messages::http_send_and_history_rules,
+        notifications::mention_arrives_on_the_stream,
+        notifications::every_open_stream_gets_it,
+        notifications::dms_and_replies_notify,
+        notifications::offline_mentions_wait_in_the_list,
+        notifications::no_one_for_yourself_or_outsiders,
+        notifications::list_pages_newest_first,
+        notifications::unread_frames_follow_messages_and_reads,
+        notifications::a_slow_hub_does_not_slow_the_room,
+        notifications::stream_needs_auth_and_an_allowed_origin,
         room_socket::plain_get_is_426,
         room_socket::two_clients_chat_and_other_rooms_hear_nothing,
         room_socket::welcome_lists_who_is_online,

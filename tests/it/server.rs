@@ -11,6 +11,11 @@ use tempfile::TempDir;
 /// The secret the test server signs tokens with, so tests can mint their own.
 pub const JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 
+/// Hubs of users whose name starts with this answer pushes late…
+pub const SLOW_HUB_PREFIX: &str = "slowhub";
+/// …by this many milliseconds.
+pub const SLOW_HUB_MS: u64 = 10_000;
+
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A running `wrangler dev` with its own fresh state; stopped on drop.
@@ -91,6 +96,12 @@ impl Server {
         .args(["--var", "LIMIT_AUTH_PER_MINUTE:10"])
         .args(["--var", "LIMIT_MSG_BURST:10"])
         .args(["--var", "LIMIT_MSG_PER_SECOND:5"])
+        // Local-development faults for the resilience tests.
+        .args(["--var", &format!("DEV_FAULT_SLOW_HUB_MS:{SLOW_HUB_MS}")])
+        .args([
+            "--var",
+            &format!("DEV_FAULT_SLOW_HUB_PREFIX:{SLOW_HUB_PREFIX}"),
+        ])
         .stdin(Stdio::null())
         .stdout(log_file.try_clone().expect("log file"))
         .stderr(log_file);
