@@ -8,6 +8,7 @@
 //! Both are thin glue around `edgechat-core`: they read sockets, storage and
 //! the clock, and carry out what the pure state machines decide.
 
+mod faults;
 mod hub;
 pub mod hubs;
 pub mod journal;

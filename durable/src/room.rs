@@ -15,7 +15,7 @@ use edgechat_core::identity::{
     Identity, IDENTITY_HEADER, ROLE_HEADER, ROOM_HEADER, ROOM_INFO_HEADER,
 };
 use edgechat_core::mentions::preview;
-use edgechat_core::model::{Message, Notification, Role, Room as RoomInfo, RoomKind};
+use edgechat_core::model::{Message, Notification, Role, Room as RoomInfo};
 use edgechat_core::presence::{online_users, PresenceBuffer};
 use edgechat_core::problem::{status_of, Problem};
 use edgechat_core::room::{
@@ -29,6 +29,7 @@ use worker::{
     WebSocketIncomingMessage, WebSocketPair,
 };
 
+use crate::faults::{self, StoreFault};
 use crate::tail::Tail;
 use crate::{hubs, journal};
 
@@ -95,6 +96,8 @@ pub struct Room {
     members: RefCell<Option<HashSet<String>>>,
     unread_dirty: Cell<bool>,
     unread_pushed_at: Cell<i64>,
+    /// Share of batches that fail on purpose (local development only).
+    fault_percent: Cell<u32>,
 }
 
 fn now() -> Timestamp {
@@ -137,17 +140,19 @@ fn problem(r: &Refusal) -> Result<Response> {
 impl Room {
     /// Loads the room: its local store, reconciled with D1 in case a batch
     /// committed there but the object stopped before copying it.
-    async fn load(&self, known: Option<(&str, RoomKind)>) -> Result<()> {
+    async fn load(&self, known: Option<(&str, &RoomInfo)>) -> Result<()> {
         if self.loaded.borrow().is_some() {
             return Ok(());
         }
         let sql = self.state.storage().sql();
-        let (room_id, kind) = match known {
-            Some((id, kind)) => (id.to_owned(), kind),
+        let (room_id, kind, name) = match known {
+            Some((id, info)) => (id.to_owned(), info.kind, info.name.clone()),
             None => Tail::remembered(&sql)?.ok_or("room has no id yet")?,
         };
         let tail = Tail::open(sql, &room_id)?;
-        tail.remember(kind)?;
+        tail.remember(kind, &name)?;
+        self.fault_percent
+            .set(faults::store_fault_percent(&self.env, &name));
         let db = self.env.d1("DB")?;
         let mut local = tail.last_seq()?;
         let committed = journal::committed_seq(&db, &room_id).await?;
@@ -348,8 +353,16 @@ impl Room {
         room_id: &str,
         writes: &[Write],
     ) -> (bool, Vec<(u64, journal::Notified)>) {
-        let e = match journal::store(db, room_id, writes, now()).await {
-            Ok(notified) => return (true, notified),
+        let fault = faults::roll(self.fault_percent.get());
+        let result = match fault {
+            StoreFault::FailBefore => Err("injected fault: batch not stored".into()),
+            StoreFault::None | StoreFault::LoseAnswer => {
+                journal::store(db, room_id, writes, now()).await
+            }
+        };
+        let e = match result {
+            Ok(notified) if fault == StoreFault::None => return (true, notified),
+            Ok(_) => "injected fault: answer lost after commit".into(),
             Err(e) => e,
         };
         worker::console_error!("storing a batch failed: {e}");
@@ -450,7 +463,7 @@ impl Room {
             .query_pairs()
             .find(|(k, _)| k == "after_seq")
             .and_then(|(_, v)| v.parse().ok());
-        self.load(Some((room_id, info.kind))).await?;
+        self.load(Some((room_id, &info))).await?;
 
         let already_online = self.sockets().iter().any(|(_, m)| m.who.id == who.id);
         let pair = WebSocketPair::new()?;
@@ -530,11 +543,10 @@ impl Room {
             .get(ROLE_HEADER)?
             .and_then(|r| Role::parse(&r))
             .unwrap_or(Role::Member);
-        let room_kind = req
+        let info: Option<RoomInfo> = req
             .headers()
             .get(ROOM_INFO_HEADER)?
-            .and_then(|h| serde_json::from_str::<RoomInfo>(&h).ok())
-            .map_or(RoomKind::Room, |info| info.kind);
+            .and_then(|h| serde_json::from_str(&h).ok());
         let b: Input = req.json().await?;
         let write = match kind {
             "send" => Write_::Send {
@@ -548,7 +560,7 @@ impl Room {
             },
             _ => Write_::Delete { seq: b.seq },
         };
-        self.load(Some((room_id, room_kind))).await?;
+        self.load(info.as_ref().map(|i| (room_id, i))).await?;
         let (tx, rx) = oneshot::channel();
         self.submit(Waiter::Http(tx), &Actor { who, role }, write)
             .await?;
@@ -676,6 +688,7 @@ impl DurableObject for Room {
             members: RefCell::new(None),
             unread_dirty: Cell::new(false),
             unread_pushed_at: Cell::new(0),
+            fault_percent: Cell::new(0),
         }
     }
 

@@ -67,9 +67,9 @@ impl Tail {
         })
     }
 
-    /// The room id and kind remembered from an earlier request, for a room
-    /// woken from hibernation by a socket event.
-    pub fn remembered(sql: &SqlStorage) -> Result<Option<(String, RoomKind)>> {
+    /// The room id, kind and name remembered from an earlier request, for a
+    /// room woken from hibernation by a socket event.
+    pub fn remembered(sql: &SqlStorage) -> Result<Option<(String, RoomKind, String)>> {
         #[derive(Deserialize)]
         struct V {
             key: String,
@@ -87,18 +87,19 @@ impl Tail {
             Some("dm") => RoomKind::Dm,
             _ => RoomKind::Room,
         };
-        Ok(get("room_id").map(|id| (id, kind)))
+        let name = get("name").unwrap_or_default();
+        Ok(get("room_id").map(|id| (id, kind, name)))
     }
 
-    /// Remembers the room id and kind for later wake-ups.
-    pub fn remember(&self, kind: RoomKind) -> Result<()> {
+    /// Remembers the room id, kind and name for later wake-ups.
+    pub fn remember(&self, kind: RoomKind, name: &str) -> Result<()> {
         let kind = match kind {
             RoomKind::Dm => "dm",
             RoomKind::Room => "room",
         };
         self.sql.exec(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES ('room_id', ?), ('kind', ?)",
-            vec![self.room_id.as_str().into(), kind.into()],
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('room_id', ?), ('kind', ?), ('name', ?)",
+            vec![self.room_id.as_str().into(), kind.into(), name.into()],
         )?;
         Ok(())
     }

@@ -165,7 +165,12 @@ impl TestUser {
 
     /// Creates a room (`"public"` or `"private"`) and returns its id.
     pub async fn create_room(&self, visibility: &str) -> String {
-        let name = crate::unique("room ");
+        self.create_room_named(&crate::unique("room "), visibility)
+            .await
+    }
+
+    /// Creates a room called `name` and returns its id.
+    pub async fn create_room_named(&self, name: &str, visibility: &str) -> String {
         let (status, room) = self
             .call(
                 reqwest::Method::POST,

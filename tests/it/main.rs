@@ -17,6 +17,7 @@ mod auth;
 mod health;
 mod messages;
 mod notifications;
+mod resilience;
 mod room_socket;
 mod rooms;
 mod socket_auth;
@@ -104,6 +105,8 @@ fn main() {
         notifications::unread_frames_follow_messages_and_reads,
         notifications::a_slow_hub_does_not_slow_the_room,
         notifications::stream_needs_auth_and_an_allowed_origin,
+        resilience::storage_faults_still_exactly_once,
+        resilience::abrupt_clients_leave_the_room_working,
         room_socket::plain_get_is_426,
         room_socket::two_clients_chat_and_other_rooms_hear_nothing,
         room_socket::welcome_lists_who_is_online,

@@ -16,6 +16,11 @@ pub const SLOW_HUB_PREFIX: &str = "slowhub";
 /// …by this many milliseconds.
 pub const SLOW_HUB_MS: u64 = 10_000;
 
+/// Rooms whose name starts with this lose a share of their D1 batches…
+pub const FAULTY_ROOM_PREFIX: &str = "faulty";
+/// …this many percent.
+pub const FAULTY_PERCENT: u32 = 30;
+
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// A running `wrangler dev` with its own fresh state; stopped on drop.
@@ -46,6 +51,22 @@ fn wrangler(state: &Path) -> Command {
         .env("NO_COLOR", "1")
         .env("XDG_CONFIG_HOME", state.join("config"));
     cmd
+}
+
+/// The configuration of the test server, as `NAME:value` pairs.
+fn vars(_port: u16) -> Vec<String> {
+    vec![
+        format!("JWT_SECRET:{JWT_SECRET}"),
+        "ALLOWED_ORIGINS:http://127.0.0.1:8787,http://localhost:8787".to_owned(),
+        "LIMIT_AUTH_PER_MINUTE:10".to_owned(),
+        "LIMIT_MSG_BURST:10".to_owned(),
+        "LIMIT_MSG_PER_SECOND:5".to_owned(),
+        // Local-development faults for the resilience tests.
+        format!("DEV_FAULT_SLOW_HUB_MS:{SLOW_HUB_MS}"),
+        format!("DEV_FAULT_SLOW_HUB_PREFIX:{SLOW_HUB_PREFIX}"),
+        format!("DEV_FAULT_D1_FAIL_PERCENT:{FAULTY_PERCENT}"),
+        format!("DEV_FAULT_D1_ROOM_PREFIX:{FAULTY_ROOM_PREFIX}"),
+    ]
 }
 
 impl Server {
@@ -87,24 +108,13 @@ impl Server {
         .args(["--inspector-port", &free_port().to_string()])
         .arg("--persist-to")
         .arg(&persist)
-        // Every var is given here, so a developer's .dev.vars cannot change the tests.
-        .args(["--var", &format!("JWT_SECRET:{JWT_SECRET}")])
-        .args([
-            "--var",
-            "ALLOWED_ORIGINS:http://127.0.0.1:8787,http://localhost:8787",
-        ])
-        .args(["--var", "LIMIT_AUTH_PER_MINUTE:10"])
-        .args(["--var", "LIMIT_MSG_BURST:10"])
-        .args(["--var", "LIMIT_MSG_PER_SECOND:5"])
-        // Local-development faults for the resilience tests.
-        .args(["--var", &format!("DEV_FAULT_SLOW_HUB_MS:{SLOW_HUB_MS}")])
-        .args([
-            "--var",
-            &format!("DEV_FAULT_SLOW_HUB_PREFIX:{SLOW_HUB_PREFIX}"),
-        ])
         .stdin(Stdio::null())
         .stdout(log_file.try_clone().expect("log file"))
         .stderr(log_file);
+        // Every var is given here, so a developer's .dev.vars cannot change the tests.
+        for var in vars(port) {
+            cmd.args(["--var", &var]);
+        }
         // Its own process group, so stopping it also stops workerd.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().expect("spawn wrangler dev");
