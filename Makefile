@@ -72,8 +72,9 @@ fmt-check: ## rustfmt, check only
 clippy: ## clippy with pedantic lints, warnings are errors
 	cargo clippy --workspace --all-targets -- -D warnings
 
-unit: ## host unit tests of every crate (milliseconds)
-	cargo test --workspace --lib
+unit: ## host unit and property tests of every crate (seconds)
+	cargo test -p edgechat-core -p edgechat-durable
+	cargo test -p edgechat --lib
 
 it: build ## integration tests against a real `wrangler dev`
 	cargo test --test it
