@@ -22,7 +22,7 @@ export CI := true
 WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
 
-.PHONY: help setup tools npm build migrate dev test lint fmt-check clippy unit it clean
+.PHONY: help setup tools npm build floor migrate dev test lint fmt-check clippy unit it bench bench-quick clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -78,6 +78,17 @@ unit: ## host unit and property tests of every crate (seconds)
 
 it: build ## integration tests against a real `wrangler dev`
 	cargo test --test it
+
+floor: tools npm ## build the benchmark floor (bench/floor/build)
+	cd bench/floor && $(CARGO_BIN)/worker-build --release
+
+bench: build floor ## benchmarks against the floor → docs/benchmarks.md (minutes; not part of test)
+	cargo build --release -p edgechat-bench
+	ulimit -n 65536 2>/dev/null || true; taskset -c 1 target/release/edgechat-bench
+
+bench-quick: build floor ## one small run of each benchmark, as a smoke test
+	cargo build --release -p edgechat-bench
+	taskset -c 1 target/release/edgechat-bench --quick
 
 clean: ## remove build output and local state
 	rm -rf build target .wrangler

@@ -1,0 +1,224 @@
+//! `make bench`: starts edgechat and the floor, each pinned to core 0,
+//! drives both from this process (pinned to core 1 by `make bench`) over
+//! real sockets with the real protocol, and writes `docs/benchmarks.md`.
+//!
+//! `--quick` runs each scenario once at a tenth of its size, as a smoke test.
+
+// Host-side tool: the clock works here.
+#![allow(clippy::disallowed_methods)]
+
+mod client;
+mod fanout;
+mod server;
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Instant;
+
+use fanout::{Outcome, Shape, Target};
+use server::{root, Server};
+
+const JWT_SECRET: &str = "benchmark-secret-0123456789abcdef0123456789";
+
+struct Scenario {
+    id: &'static str,
+    what: &'static str,
+    target: &'static str,
+    shape: Shape,
+}
+
+fn scenarios(scale: usize) -> Vec<Scenario> {
+    vec![
+        Scenario {
+            id: "S1",
+            what: "1 sender → 10 receivers, 2,000 messages of ~100 B, as fast as acks allow",
+            target: "delivered/s ≥ 90 % of the floor's",
+            shape: Shape {
+                senders: 1,
+                receivers: 10,
+                per_sender: 2000 / scale,
+                rate: None,
+            },
+        },
+        Scenario {
+            id: "S2",
+            what: "1 sender → 100 receivers at 50 msg/s, 1,000 messages",
+            target: "p99 ≤ 1.5 × the floor's; 0 lost",
+            shape: Shape {
+                senders: 1,
+                receivers: 100,
+                per_sender: 1000 / scale,
+                rate: Some(50.0),
+            },
+        },
+        Scenario {
+            id: "S3",
+            what: "10 senders × 20 msg/s → 100 receivers, 500 each",
+            target: "p99 ≤ 2 × the floor's; 0 lost",
+            shape: Shape {
+                senders: 10,
+                receivers: 100,
+                per_sender: 500 / scale,
+                rate: Some(20.0),
+            },
+        },
+    ]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn summarize(runs: &[Outcome]) -> Outcome {
+    let m = |f: fn(&Outcome) -> f64| median(runs.iter().map(f).collect());
+    Outcome {
+        deliveries: m(|o| o.deliveries as f64) as u64,
+        per_sec: m(|o| o.per_sec),
+        p50_ms: m(|o| o.p50_ms),
+        p99_ms: m(|o| o.p99_ms),
+        max_ms: m(|o| o.max_ms),
+        lost: runs.iter().map(|o| o.lost).max().unwrap_or(0),
+        duplicated: runs.iter().map(|o| o.duplicated).max().unwrap_or(0),
+        out_of_order: runs.iter().map(|o| o.out_of_order).max().unwrap_or(0),
+        server_cpu_us: m(|o| o.server_cpu_us as f64) as u64,
+    }
+}
+
+fn sh(cmd: &str) -> String {
+    Command::new("sh")
+        .args(["-c", cmd])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// Runs one fan-out scenario `runs` times on both targets; its report section.
+async fn fanout_section(
+    sc: &Scenario,
+    runs: usize,
+    users: &[client::User],
+    edgechat: &Server,
+    floor: &Server,
+) -> String {
+    let mut report = String::new();
+    let base = format!("http://127.0.0.1:{}", edgechat.port);
+    let mut ours = Vec::new();
+    let mut base_runs = Vec::new();
+    let gen_before = (server::own_cpu_micros(), Instant::now());
+    for run in 0..runs {
+        let owner = &users[0];
+        let room = client::room(&base, owner, &users[1..], &format!("{} run {run}", sc.id)).await;
+        let url = format!("ws://127.0.0.1:{}/api/v1/rooms/{room}/ws", edgechat.port);
+        let tokens = users[1..].iter().map(|u| u.token.clone()).collect();
+        let target = Target::Edgechat { url, tokens };
+        ours.push(fanout::run(&target, sc.shape, || edgechat.cpu_micros()).await);
+        let target = Target::Floor {
+            url: format!("ws://127.0.0.1:{}/ws", floor.port),
+        };
+        base_runs.push(fanout::run(&target, sc.shape, || floor.cpu_micros()).await);
+        eprintln!(
+            "{} run {run}: edgechat {:?}\n   floor {:?}",
+            sc.id,
+            ours.last(),
+            base_runs.last()
+        );
+    }
+    let gen_busy = (server::own_cpu_micros() - gen_before.0) as f64
+        / gen_before.1.elapsed().as_micros() as f64;
+    let (e, f) = (summarize(&ours), summarize(&base_runs));
+    let _ = writeln!(
+        report,
+        "## {} — {}\n\nTarget: {}.\n",
+        sc.id, sc.what, sc.target
+    );
+    let _ = writeln!(
+            report,
+            "| | deliveries/s | p50 ms | p99 ms | max ms | lost | duplicated | out of order | server CPU µs/delivery |\n|---|---|---|---|---|---|---|---|---|"
+        );
+    for (name, o) in [("edgechat", &e), ("floor", &f)] {
+        let per = o.server_cpu_us as f64 / o.deliveries.max(1) as f64;
+        let _ = writeln!(
+            report,
+            "| {name} | {:.0} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {per:.1} |",
+            o.per_sec, o.p50_ms, o.p99_ms, o.max_ms, o.lost, o.duplicated, o.out_of_order
+        );
+    }
+    let _ = writeln!(
+            report,
+            "\nedgechat / floor: deliveries/s {:.0} %, p99 {:.2}×. Load generator busy {:.0} % of its core{}.\n",
+            100.0 * e.per_sec / f.per_sec.max(1.0),
+            e.p99_ms / f.p99_ms.max(0.001),
+            100.0 * gen_busy,
+            if gen_busy > 0.9 { " (saturated: the figures are a lower bound)" } else { "" }
+        );
+    report
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (scale, runs) = if quick { (10, 1) } else { (1, 3) };
+    let vars: Vec<String> = [
+        format!("JWT_SECRET:{JWT_SECRET}"),
+        "LIMIT_AUTH_PER_MINUTE:1000000".into(),
+        "LIMIT_MSG_BURST:1000000".into(),
+        "LIMIT_MSG_PER_SECOND:1000000".into(),
+        "ALLOWED_ORIGINS:http://127.0.0.1".into(),
+    ]
+    .into();
+    let edgechat = Server::start(&root(), "0", &vars, true);
+    let floor = Server::start(&root().join("bench/floor"), "0", &[], false);
+    let base = format!("http://127.0.0.1:{}", edgechat.port);
+    eprintln!("edgechat on {base}, floor on {}", floor.port);
+
+    let users = client::users(&base, "bench", 111).await;
+    let mut report = String::new();
+    let machine = format!(
+        "{} — {} cores, {}",
+        sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
+        sh("nproc --all"),
+        sh("uname -sr")
+    );
+    let _ = writeln!(report, "# Benchmarks\n");
+    let _ = writeln!(
+        report,
+        "Produced by `make bench` on {} ({machine}). Server (`wrangler dev`, workerd, local D1) \
+         pinned to core 0, load generator to core 1. Each figure is the median of {runs} run(s); \
+         lost/duplicated/out-of-order are the worst run. Latency is send → delivery on one \
+         process clock. The floor is `bench/floor`: one Durable Object that only rebroadcasts.\n",
+        sh("date -u +%Y-%m-%d"),
+    );
+    for sc in scenarios(scale) {
+        report.push_str(&fanout_section(&sc, runs, &users, &edgechat, &floor).await);
+    }
+
+    // S6: one login's CPU on the server (the Argon2id hash dominates).
+    let http = reqwest::Client::new();
+    let before = edgechat.cpu_micros();
+    let logins = 10;
+    for i in 0..logins {
+        let _ = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .header("cf-connecting-ip", format!("10.200.0.{i}"))
+            .json(&serde_json::json!({"username": format!("bench{i}"), "password": "benchmark password"}))
+            .send()
+            .await;
+    }
+    let login_ms = (edgechat.cpu_micros() - before) as f64 / f64::from(logins) / 1000.0;
+    let wasm = root().join("build/index_bg.wasm");
+    let gz = sh(&format!("gzip -c {} | wc -c", wasm.display()));
+    let raw = std::fs::metadata(&wasm).map_or(0, |m| m.len());
+    let _ = writeln!(report, "## S6 — one login\n\nServer CPU per login (Argon2id m=19 MiB, t=2, p=1, in wasm): {login_ms:.0} ms.\n");
+    let _ = writeln!(
+        report,
+        "## Size\n\n`build/index_bg.wasm`: {raw} bytes, {gz} bytes gzipped (target ≤ 450 KB).\n"
+    );
+    let out = root().join(if quick {
+        "target/benchmarks-quick.md"
+    } else {
+        "docs/benchmarks.md"
+    });
+    std::fs::write(&out, report).expect("write report");
+    eprintln!("wrote {}", out.display());
+}
