@@ -269,7 +269,7 @@ pub async fn after(db: &D1Database, room_id: &str, after: u64, limit: u32) -> Re
     Ok(rows.into_iter().map(|r| r.into_message(room_id)).collect())
 }
 
-/// Which page of history to read.
+/// Which page of history to read (the room serves it from its own copy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     /// The newest messages.
@@ -278,43 +278,6 @@ pub enum Page {
     Before(u64),
     /// Messages after this `seq` (newer).
     After(u64),
-}
-
-/// One page of history, oldest first, and whether more exist beyond it in
-/// its direction. Each page is one range scan on the `(room_id, seq)` key:
-/// as fast at a million messages as at a thousand.
-pub async fn page(
-    db: &D1Database,
-    room_id: &str,
-    page: Page,
-    limit: u32,
-) -> Result<(Vec<Message>, bool)> {
-    let (condition, order, bound) = match page {
-        Page::Newest => ("", "DESC", None),
-        Page::Before(b) => ("AND m.seq < ?3", "DESC", Some(b)),
-        Page::After(a) => ("AND m.seq > ?3", "ASC", Some(a)),
-    };
-    let sql = format!(
-        "SELECT m.seq, m.id, m.client_id, m.author_id, u.username, u.display_name, m.body, \
-         m.created_at, m.edited_at, m.deleted, m.reply_to \
-         FROM messages m JOIN users u ON u.id = m.author_id \
-         WHERE m.room_id = ?1 {condition} ORDER BY m.seq {order} LIMIT ?2"
-    );
-    let mut args = vec![text(room_id), int(f64::from(limit) + 1.0)];
-    if let Some(b) = bound {
-        args.push(int(b as f64));
-    }
-    let rows: Vec<Row> = db.prepare(sql).bind(&args)?.all().await?.results()?;
-    let has_more = rows.len() > limit as usize;
-    let mut messages: Vec<Message> = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(|r| r.into_message(room_id))
-        .collect();
-    if order == "DESC" {
-        messages.reverse();
-    }
-    Ok((messages, has_more))
 }
 
 /// The ids of the room's members.

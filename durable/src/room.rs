@@ -580,6 +580,39 @@ impl Room {
         }
     }
 
+    /// A page of history from the room's own copy: no D1 round trip while
+    /// the room is awake. The Worker has checked the caller may read it.
+    async fn history(&self, req: &Request, room_id: &str) -> Result<Response> {
+        #[derive(Serialize)]
+        struct Page {
+            messages: Vec<Message>,
+            has_more: bool,
+        }
+        let info: Option<RoomInfo> = req
+            .headers()
+            .get(ROOM_INFO_HEADER)?
+            .and_then(|h| serde_json::from_str(&h).ok());
+        let url = req.url()?;
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.parse::<u64>().ok())
+        };
+        let page = match (param("before"), param("after")) {
+            (Some(b), _) => journal::Page::Before(b),
+            (None, Some(a)) => journal::Page::After(a),
+            (None, None) => journal::Page::Newest,
+        };
+        let limit = param("limit").map_or(50, |l| l.clamp(1, 100) as u32);
+        self.load(info.as_ref().map(|i| (room_id, i))).await?;
+        let loaded = self.loaded.borrow();
+        let Some(l) = loaded.as_ref() else {
+            return Response::error("room not loaded", 500);
+        };
+        let (messages, has_more) = l.tail.page(page, limit)?;
+        Response::from_json(&Page { messages, has_more })
+    }
+
     /// Closes `user_id`'s sockets: they left or were removed.
     fn remove_user(&self, user_id: &str) {
         let mut gone = None;
@@ -728,6 +761,7 @@ impl DurableObject for Room {
         };
         match path.as_str() {
             "/ws" => self.upgrade(&req, who, &room_id).await,
+            "/history" => self.history(&req, &room_id).await,
             "/send" => self.http_write(req, who, &room_id, "send").await,
             "/edit" => self.http_write(req, who, &room_id, "edit").await,
             "/delete" => self.http_write(req, who, &room_id, "delete").await,

@@ -149,6 +149,29 @@ impl Tail {
         )
     }
 
+    /// One page of history, oldest first, and whether more exist beyond it
+    /// in its direction. Each page is one range scan on the `seq` key.
+    pub fn page(&self, page: crate::journal::Page, limit: u32) -> Result<(Vec<Message>, bool)> {
+        use crate::journal::Page;
+        let (condition, order, bound) = match page {
+            Page::Newest => ("", "DESC", None),
+            Page::Before(b) => ("WHERE seq < ?", "DESC", Some(b)),
+            Page::After(a) => ("WHERE seq > ?", "ASC", Some(a)),
+        };
+        let mut args: Vec<SqlStorageValue> = bound.map(int).into_iter().collect();
+        args.push(int(u64::from(limit) + 1));
+        let mut messages = self.query(
+            &format!("SELECT {COLUMNS} FROM messages {condition} ORDER BY seq {order} LIMIT ?"),
+            args,
+        )?;
+        let has_more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        if order == "DESC" {
+            messages.reverse();
+        }
+        Ok((messages, has_more))
+    }
+
     /// Stores committed writes (messages only; read positions live in D1).
     pub fn apply(&self, writes: &[Write]) -> Result<()> {
         for w in writes {

@@ -2,21 +2,14 @@
 //! room's Durable Object, the same path as socket frames.
 
 use edgechat_core::identity::{ROLE_HEADER, ROOM_INFO_HEADER};
-use edgechat_core::model::{Message, Role};
-use edgechat_durable::journal::{self, Page};
+use edgechat_core::model::Role;
+use edgechat_durable::journal::Page;
 use serde::{Deserialize, Serialize};
 use worker::{Env, Method, Request};
 
-use super::json;
 use crate::db::rooms::RoomRow;
 use crate::errors::{ApiError, ApiResult};
 use crate::{access, auth, body, config, db, query, room_do};
-
-#[derive(Serialize)]
-struct History {
-    messages: Vec<Message>,
-    has_more: bool,
-}
 
 pub async fn history(req: &Request, env: &Env, room_id: &str) -> ApiResult {
     let cfg = config::load(env)?;
@@ -33,10 +26,24 @@ pub async fn history(req: &Request, env: &Env, room_id: &str) -> ApiResult {
         (None, Some(a)) => Page::After(a),
         (None, None) => Page::Newest,
     };
-    let db = db::db(env)?;
-    let room = access::readable(&db, room_id, &me.id).await?;
-    let (messages, has_more) = journal::page(&db, &room.id, page, limit).await?;
-    json(200, &History { messages, has_more })
+    let room = access::readable(&db::db(env)?, room_id, &me.id).await?;
+    // The room serves pages from its own copy of the messages.
+    let path = match page {
+        Page::Newest => format!("/history?limit={limit}"),
+        Page::Before(b) => format!("/history?before={b}&limit={limit}"),
+        Page::After(a) => format!("/history?after={a}&limit={limit}"),
+    };
+    let info = serde_json::to_string(&room.to_room(false)).unwrap_or_default();
+    room_do::call(
+        env,
+        &room.id,
+        Some(&me.identity()),
+        Method::Get,
+        &path,
+        None,
+        &[(ROOM_INFO_HEADER, &info)],
+    )
+    .await
 }
 
 #[derive(Deserialize, Serialize)]
