@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use edgechat_core::cursor::{self, Cursor};
 use worker::Request;
 
 use crate::errors::{ApiError, ApiResult};
@@ -20,4 +21,15 @@ pub fn seq(params: &HashMap<String, String>, name: &str) -> ApiResult<Option<u64
                 .map_err(|_| ApiError::invalid(format!("{name} must be a non-negative integer")))
         })
         .transpose()
+}
+
+/// `limit` (1–100, default 50) and `cursor` of a list, as API.md defines them.
+pub fn page(params: &HashMap<String, String>) -> ApiResult<(u32, Option<Cursor>)> {
+    let limit = cursor::limit(params.get("limit").map(String::as_str), 50, 100)
+        .map_err(ApiError::invalid)?;
+    let after = match params.get("cursor").filter(|c| !c.is_empty()) {
+        Some(c) => Some(Cursor::decode(c).ok_or_else(|| ApiError::invalid("cursor is not valid"))?),
+        None => None,
+    };
+    Ok((limit, after))
 }

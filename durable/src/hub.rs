@@ -206,11 +206,7 @@ impl DurableObject for UserHub {
         _reason: String,
         _clean: bool,
     ) -> Result<()> {
-        let code = match code {
-            1005 | 1006 => 1000,
-            c => c as u16,
-        };
-        let _ = ws.close(Some(code), Some("closing"));
+        crate::answer_close(&ws, code);
         Ok(())
     }
 

@@ -178,14 +178,7 @@ pub async fn store(
             Write::Edit(_) | Write::Delete(_) => {}
         }
     }
-    let newest = writes
-        .iter()
-        .filter_map(|w| match w {
-            Write::Insert(m, _) => Some(m.seq),
-            _ => None,
-        })
-        .max();
-    if let Some(seq) = newest {
+    if let Some(seq) = newest_insert(writes) {
         statements.push(
             db.prepare("UPDATE rooms SET last_seq = MAX(last_seq, ?1) WHERE id = ?2")
                 .bind(&[int(seq as f64), text(room_id)])?,
@@ -217,8 +210,10 @@ pub async fn committed_seq(db: &D1Database, room_id: &str) -> Result<u64> {
     Ok(max.map_or(0, |m| m.max as u64))
 }
 
+/// A message row as both stores return it (the room's own store selects
+/// the same names).
 #[derive(Deserialize)]
-struct Row {
+pub(crate) struct Row {
     seq: f64,
     id: String,
     client_id: String,
@@ -233,7 +228,7 @@ struct Row {
 }
 
 impl Row {
-    fn into_message(self, room_id: &str) -> Message {
+    pub(crate) fn into_message(self, room_id: &str) -> Message {
         Message {
             id: self.id,
             room_id: room_id.to_owned(),
@@ -293,4 +288,16 @@ pub async fn member_ids(db: &D1Database, room_id: &str) -> Result<Vec<String>> {
         .await?
         .results()?;
     Ok(rows.into_iter().map(|r| r.user_id).collect())
+}
+
+/// The highest `seq` a batch inserts, if it inserts any.
+#[must_use]
+pub fn newest_insert(writes: &[Write]) -> Option<u64> {
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Insert(m, _) => Some(m.seq),
+            _ => None,
+        })
+        .max()
 }

@@ -19,3 +19,13 @@ mod tail;
 pub use hub::UserHub;
 pub use limiter::RateLimiter;
 pub use room::Room;
+
+/// Answers a client's close frame with the same code (1005 and 1006 are
+/// reserved and may not be sent, so those become 1000).
+fn answer_close(ws: &worker::WebSocket, code: usize) {
+    let code = match code {
+        1005 | 1006 => 1000,
+        c => u16::try_from(c).unwrap_or(1000),
+    };
+    let _ = ws.close(Some(code), Some("closing"));
+}

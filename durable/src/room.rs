@@ -366,13 +366,7 @@ impl Room {
             Err(e) => e,
         };
         worker::console_error!("storing a batch failed: {e}");
-        let newest = writes
-            .iter()
-            .filter_map(|w| match w {
-                Write::Insert(m, _) => Some(m.seq),
-                _ => None,
-            })
-            .max();
+        let newest = journal::newest_insert(writes);
         // Committed after all: the notifications were stored, but which
         // ones is unknown, so no pushes; users catch up from D1.
         let committed = match (newest, journal::committed_seq(db, room_id).await) {
@@ -815,12 +809,7 @@ impl DurableObject for Room {
         _reason: String,
         _clean: bool,
     ) -> Result<()> {
-        // Answer the close handshake; 1005/1006 are reserved and may not be sent.
-        let code = match code {
-            1005 | 1006 => 1000,
-            c => c as u16,
-        };
-        let _ = ws.close(Some(code), Some("closing"));
+        crate::answer_close(&ws, code);
         self.socket_gone(&ws).await
     }
 

@@ -5,11 +5,12 @@
 //! round trip: duplicate `client_id`s, edit and delete checks, the resume
 //! replay. Queries here are synchronous and local.
 
-use edgechat_core::model::{Author, Message, RoomKind};
+use edgechat_core::model::{Message, RoomKind};
 use edgechat_core::room::{History, Write};
-use edgechat_core::Timestamp;
 use serde::Deserialize;
 use worker::{Result, SqlStorage, SqlStorageValue};
+
+use crate::journal::Row;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,20 +33,9 @@ CREATE UNIQUE INDEX IF NOT EXISTS messages_by_client_id ON messages(author_id, c
 const COLUMNS: &str = "seq, id, client_id, author_id, author_username, author_display_name, \
                        body, created_at, edited_at, deleted, reply_to";
 
-#[derive(Deserialize)]
-struct Row {
-    seq: f64,
-    id: String,
-    client_id: String,
-    author_id: String,
-    author_username: String,
-    author_display_name: String,
-    body: String,
-    created_at: f64,
-    edited_at: Option<f64>,
-    deleted: f64,
-    reply_to: Option<f64>,
-}
+/// The columns under the names `journal::Row` reads.
+const SELECT: &str = "seq, id, client_id, author_id, author_username AS username, \
+                      author_display_name AS display_name, body, created_at, edited_at, deleted, reply_to";
 
 /// The room's local message store.
 pub struct Tail {
@@ -117,34 +107,18 @@ impl Tail {
         Ok(max.max as u64)
     }
 
-    fn to_message(&self, r: Row) -> Message {
-        Message {
-            id: r.id,
-            room_id: self.room_id.clone(),
-            seq: r.seq as u64,
-            client_id: r.client_id,
-            author: Author {
-                id: r.author_id,
-                username: r.author_username,
-                display_name: r.author_display_name,
-            },
-            body: r.body,
-            created_at: Timestamp(r.created_at as i64),
-            edited_at: r.edited_at.map(|t| Timestamp(t as i64)),
-            deleted: r.deleted != 0.0,
-            reply_to: r.reply_to.map(|s| s as u64),
-        }
-    }
-
     fn query(&self, sql: &str, args: Vec<SqlStorageValue>) -> Result<Vec<Message>> {
         let rows: Vec<Row> = self.sql.exec(sql, args)?.to_array()?;
-        Ok(rows.into_iter().map(|r| self.to_message(r)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|r| r.into_message(&self.room_id))
+            .collect())
     }
 
     /// Up to `limit` messages after `after`, oldest first.
     pub fn after(&self, after: u64, limit: u32) -> Result<Vec<Message>> {
         self.query(
-            &format!("SELECT {COLUMNS} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?"),
+            &format!("SELECT {SELECT} FROM messages WHERE seq > ? ORDER BY seq LIMIT ?"),
             vec![int(after), int(limit)],
         )
     }
@@ -161,7 +135,7 @@ impl Tail {
         let mut args: Vec<SqlStorageValue> = bound.map(int).into_iter().collect();
         args.push(int(u64::from(limit) + 1));
         let mut messages = self.query(
-            &format!("SELECT {COLUMNS} FROM messages {condition} ORDER BY seq {order} LIMIT ?"),
+            &format!("SELECT {SELECT} FROM messages {condition} ORDER BY seq {order} LIMIT ?"),
             args,
         )?;
         let has_more = messages.len() > limit as usize;
@@ -234,14 +208,14 @@ impl Tail {
 impl History for Tail {
     fn by_client_id(&self, author_id: &str, client_id: &str) -> Option<Message> {
         self.one(
-            &format!("SELECT {COLUMNS} FROM messages WHERE author_id = ? AND client_id = ?"),
+            &format!("SELECT {SELECT} FROM messages WHERE author_id = ? AND client_id = ?"),
             vec![author_id.into(), client_id.into()],
         )
     }
 
     fn by_seq(&self, seq: u64) -> Option<Message> {
         self.one(
-            &format!("SELECT {COLUMNS} FROM messages WHERE seq = ?"),
+            &format!("SELECT {SELECT} FROM messages WHERE seq = ?"),
             vec![int(seq)],
         )
     }

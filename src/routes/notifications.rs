@@ -1,7 +1,6 @@
 //! `/api/v1/notifications`: the list, marking read, and the live stream.
 
 use edgechat_core::auth::handshake::SUBPROTOCOL;
-use edgechat_core::cursor::{self, Cursor};
 use edgechat_core::identity::IDENTITY_HEADER;
 use edgechat_core::model::Notification;
 use serde::{Deserialize, Serialize};
@@ -30,12 +29,7 @@ pub async fn list(req: &Request, env: &Env) -> ApiResult {
             )))
         }
     };
-    let limit = cursor::limit(params.get("limit").map(String::as_str), 50, 100)
-        .map_err(ApiError::invalid)?;
-    let after = match params.get("cursor").filter(|c| !c.is_empty()) {
-        Some(c) => Some(Cursor::decode(c).ok_or_else(|| ApiError::invalid("cursor is not valid"))?),
-        None => None,
-    };
+    let (limit, after) = query::page(&params)?;
     let mut rows =
         db::notifications::page(&db::db(env)?, &me.id, unread_only, after.as_ref(), limit).await?;
     let next_cursor = if rows.len() > limit as usize {

@@ -1,6 +1,6 @@
 //! `/api/v1/rooms` and `/api/v1/dms`: creating, listing, reading, joining.
 
-use edgechat_core::cursor::{self, Cursor};
+use edgechat_core::cursor::Cursor;
 use edgechat_core::model::{RoomKind, Visibility};
 use edgechat_core::validate::{RoomName, Topic, Username};
 use serde::{Deserialize, Serialize};
@@ -62,12 +62,7 @@ pub async fn list(req: &Request, env: &Env) -> ApiResult {
             )))
         }
     };
-    let limit = cursor::limit(params.get("limit").map(String::as_str), 50, 100)
-        .map_err(ApiError::invalid)?;
-    let after = match params.get("cursor").filter(|c| !c.is_empty()) {
-        Some(c) => Some(Cursor::decode(c).ok_or_else(|| ApiError::invalid("cursor is not valid"))?),
-        None => None,
-    };
+    let (limit, after) = query::page(&params)?;
     let q = params
         .get("q")
         .map(String::as_str)
