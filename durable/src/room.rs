@@ -16,7 +16,7 @@ use edgechat_core::identity::{
 };
 use edgechat_core::mentions::preview;
 use edgechat_core::model::{Message, Notification, Role, Room as RoomInfo};
-use edgechat_core::presence::{online_users, PresenceBuffer};
+use edgechat_core::presence::{Online, PresenceBuffer};
 use edgechat_core::problem::{status_of, Problem};
 use edgechat_core::room::{
     Actor, Immediate, Limits, Outcome, Refusal, Request as Write_, RoomMachine, Write,
@@ -89,6 +89,8 @@ pub struct Room {
     loaded: RefCell<Option<Loaded>>,
     flushing: Cell<bool>,
     presence: RefCell<PresenceBuffer>,
+    /// Who is online; rebuilt from the sockets' attachments after a wake-up.
+    online: RefCell<Option<Online>>,
     /// When the next alarm fires, if one is set.
     alarm_at: Cell<Option<i64>>,
     typing: RefCell<HashMap<String, i64>>,
@@ -185,6 +187,22 @@ impl Room {
                 Some((ws, meta))
             })
             .collect()
+    }
+
+    /// Runs `f` on the online index, building it from the open sockets
+    /// (all but `closing`) if the room just woke up.
+    fn with_online<R>(&self, closing: Option<&WebSocket>, f: impl FnOnce(&mut Online) -> R) -> R {
+        let mut slot = self.online.borrow_mut();
+        let online = slot.get_or_insert_with(|| {
+            let who: Vec<Identity> = self
+                .sockets()
+                .into_iter()
+                .filter(|(ws, _)| Some(ws) != closing)
+                .map(|(_, m)| m.who)
+                .collect();
+            Online::from_sockets(&who)
+        });
+        f(online)
     }
 
     fn broadcast(&self, frame: &ServerFrame, except: Option<&WebSocket>) {
@@ -459,7 +477,9 @@ impl Room {
             .and_then(|(_, v)| v.parse().ok());
         self.load(Some((room_id, &info))).await?;
 
-        let already_online = self.sockets().iter().any(|(_, m)| m.who.id == who.id);
+        // The index is built (if needed) before the new socket is accepted,
+        // so the new socket is counted exactly once.
+        self.with_online(None, |_| ());
         let pair = WebSocketPair::new()?;
         self.state.accept_web_socket(&pair.server);
         let meta = SocketMeta {
@@ -467,6 +487,7 @@ impl Room {
             role,
         };
         pair.server.serialize_attachment(&meta)?;
+        let first_socket = self.with_online(None, |o| o.connect(&who));
 
         // Welcome, then the replay, in one synchronous stretch: nothing can
         // be broadcast in between, so the replay joins live traffic with no
@@ -477,13 +498,11 @@ impl Room {
                 return Response::error("room not loaded", 500);
             };
             let last_seq = l.machine.last_seq();
-            let identities: Vec<Identity> =
-                self.sockets().into_iter().map(|(_, m)| m.who).collect();
             let welcome = ServerFrame::Welcome {
                 room: RoomInfo { last_seq, ..info },
                 me: who.to_user(),
                 last_seq,
-                online: online_users(&identities),
+                online: self.with_online(None, |o| o.users()),
             };
             send(&pair.server, &welcome.to_json());
             if let Some(mut after) = after_seq {
@@ -499,7 +518,7 @@ impl Room {
                 }
             }
         }
-        if !already_online {
+        if first_socket {
             self.presence.borrow_mut().joined(who.to_user());
             self.schedule_presence().await?;
         }
@@ -609,15 +628,13 @@ impl Room {
 
     /// Closes `user_id`'s sockets: they left or were removed.
     fn remove_user(&self, user_id: &str) {
-        let mut gone = None;
         for (ws, meta) in self.sockets() {
             if meta.who.id == user_id {
                 let _ = ws.close(Some(CLOSE_REMOVED), Some("no longer a member of this room"));
-                gone = Some(meta.who);
             }
         }
-        if let Some(who) = gone {
-            self.presence.borrow_mut().left(who.to_user());
+        if let Some(user) = self.with_online(None, |o| o.remove(user_id)) {
+            self.presence.borrow_mut().left(user);
         }
     }
 
@@ -710,6 +727,7 @@ impl DurableObject for Room {
             loaded: RefCell::new(None),
             flushing: Cell::new(false),
             presence: RefCell::new(PresenceBuffer::default()),
+            online: RefCell::new(None),
             alarm_at: Cell::new(None),
             typing: RefCell::new(HashMap::new()),
             members: RefCell::new(None),
@@ -823,12 +841,17 @@ impl Room {
         let Some(meta) = ws.deserialize_attachment::<SocketMeta>().ok().flatten() else {
             return Ok(());
         };
-        let still_here = self
-            .sockets()
-            .iter()
-            .any(|(other, m)| other != ws && m.who.id == meta.who.id);
-        if !still_here {
-            self.presence.borrow_mut().left(meta.who.to_user());
+        let woke_now = self.online.borrow().is_none();
+        let left = if woke_now {
+            // Rebuilt without this socket: the user left if nothing of theirs remains.
+            let still_here =
+                self.with_online(Some(ws), |o| o.users().iter().any(|u| u.id == meta.who.id));
+            (!still_here).then(|| meta.who.to_user())
+        } else {
+            self.with_online(Some(ws), |o| o.disconnect(&meta.who.id))
+        };
+        if let Some(user) = left {
+            self.presence.borrow_mut().left(user);
             self.schedule_presence().await?;
         }
         Ok(())
