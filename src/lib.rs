@@ -35,6 +35,7 @@ async fn handle(req: Request, env: &Env) -> ApiResult {
     let path = req.path();
     match router::route(req.method().as_ref(), &path) {
         Route::Health => routes::health::get(env),
+        Route::OpenApi => routes::openapi::get(),
         Route::Register => routes::auth::register(req, env).await,
         Route::Login => routes::auth::login(req, env).await,
         Route::Refresh => routes::auth::refresh(req, env).await,
