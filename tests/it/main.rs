@@ -68,6 +68,7 @@ fn main() {
     let tests = trials![
         openapi::lists_every_operation_of_the_contract,
         openapi::unknown_methods_are_405_not_get,
+        openapi::optional_fields_are_absent_not_null,
         consumers::schemathesis_finds_no_server_error_or_schema_mismatch,
         consumers::guide_example_chats_over_a_socket,
         health::health_answers_ok,

@@ -67,3 +67,15 @@ pub async fn unknown_methods_are_405_not_get() {
         );
     }
 }
+
+pub async fn optional_fields_are_absent_not_null() {
+    let api = crate::client::Api::new();
+    let username = crate::unique("nullname");
+    let body = |display_name: Value| serde_json::json!({"username": username, "password": crate::client::PASSWORD, "display_name": display_name});
+    let resp = api.post("/api/v1/auth/register", &body(Value::Null)).await;
+    assert_eq!(resp.status(), 400, "display_name: null is a wrong type");
+    let resp = api
+        .post("/api/v1/auth/register", &body("Nully".into()))
+        .await;
+    assert_eq!(resp.status(), 201);
+}
