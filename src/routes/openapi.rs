@@ -68,6 +68,9 @@ mod tests {
             ("patch", "/api/v1/rooms/{room_id}/messages/{seq}"),
             ("delete", "/api/v1/rooms/{room_id}/messages/{seq}"),
             ("get", "/api/v1/rooms/{room_id}/ws"),
+            ("get", "/api/v1/notifications"),
+            ("post", "/api/v1/notifications/read"),
+            ("get", "/api/v1/notifications/ws"),
         ] {
             assert!(
                 paths.get(path).and_then(|p| p.get(method)).is_some(),
