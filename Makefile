@@ -105,7 +105,7 @@ audit: deny ci-lint ## the offline supply-chain and workflow checks
 
 deny: ## cargo deny: licenses, bans and sources of every crate (advisories run in CI)
 	@if [ "$$($(CARGO_BIN)/cargo-deny --version 2>/dev/null)" != "cargo-deny $(CARGO_DENY_VERSION)" ]; then \
-	  echo "installing cargo-deny $(CARGO_DENY_VERSION) (a few minutes, once)"; \
+	  echo "installing cargo-deny $(CARGO_DENY_VERSION) (once)"; \
 	  cargo install --locked cargo-deny --version $(CARGO_DENY_VERSION); fi
 	$(CARGO_BIN)/cargo-deny check licenses bans sources
 
