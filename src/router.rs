@@ -5,6 +5,8 @@
 pub enum Route {
     /// `GET /health`.
     Health,
+    /// `GET /openapi.json`.
+    OpenApi,
     /// `POST /api/v1/auth/register`.
     Register,
     /// `POST /api/v1/auth/login`.
@@ -65,6 +67,7 @@ pub fn route(method: &str, path: &str) -> Route {
     let m = if method == "HEAD" { "GET" } else { method };
     let (allow, found) = match segments.as_slice() {
         ["health"] => ("GET", (m == "GET").then_some(Route::Health)),
+        ["openapi.json"] => ("GET", (m == "GET").then_some(Route::OpenApi)),
         ["api", "v1", "auth", "register"] => ("POST", (m == "POST").then_some(Route::Register)),
         ["api", "v1", "auth", "login"] => ("POST", (m == "POST").then_some(Route::Login)),
         ["api", "v1", "auth", "refresh"] => ("POST", (m == "POST").then_some(Route::Refresh)),
@@ -218,5 +221,14 @@ mod tests {
         assert_eq!(route("GET", "/api/v1/nope"), Route::NotFound);
         assert_eq!(route("GET", "/health/"), Route::NotFound);
         assert_eq!(route("GET", "/api/v1/rooms/r1/ws/x"), Route::NotFound);
+    }
+
+    #[test]
+    fn openapi_document() {
+        assert_eq!(route("GET", "/openapi.json"), Route::OpenApi);
+        assert_eq!(
+            route("POST", "/openapi.json"),
+            Route::MethodNotAllowed("GET")
+        );
     }
 }

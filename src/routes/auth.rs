@@ -3,6 +3,7 @@
 use edgechat_core::auth::password::{self, Password, Verdict};
 use edgechat_core::validate::{DisplayName, Username};
 use edgechat_core::ErrorCode;
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::{Env, Request, Response};
 
@@ -13,11 +14,18 @@ use crate::errors::{ApiError, ApiResult};
 use crate::{body, clock, config};
 
 #[derive(Deserialize)]
-struct Credentials {
+struct Registration {
     username: String,
     password: String,
-    #[serde(default)]
+    // Optional means absent: an explicit `null` is a wrong type, like a number.
+    #[serde(default, deserialize_with = "body::present")]
     display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    username: String,
+    password: String,
 }
 
 #[derive(Deserialize)]
@@ -25,21 +33,41 @@ struct RefreshBody {
     refresh_token: String,
 }
 
+/// A body that names the account it is about, for the per-username limit.
+trait NamesAccount {
+    fn username(&self) -> &str;
+}
+
+impl NamesAccount for Registration {
+    fn username(&self) -> &str {
+        &self.username
+    }
+}
+
+impl NamesAccount for Login {
+    fn username(&self) -> &str {
+        &self.username
+    }
+}
+
 /// Reads the credentials and counts the attempt, whatever the body holds.
-async fn counted_credentials(req: &mut Request, env: &Env) -> ApiResult<Credentials> {
+async fn counted_credentials<T: DeserializeOwned + NamesAccount>(
+    req: &mut Request,
+    env: &Env,
+) -> ApiResult<T> {
     let cfg = config::load(env)?;
     let ip = limits::client_ip(req)?;
-    let parsed: ApiResult<Credentials> = body::json(req).await;
+    let parsed: ApiResult<T> = body::json(req).await;
     let username = parsed
         .as_ref()
         .ok()
-        .and_then(|c| Username::parse(&c.username).ok());
+        .and_then(|c| Username::parse(c.username()).ok());
     limits::attempt(env, &cfg, &ip, username.as_ref().map(Username::as_str)).await?;
     parsed
 }
 
 pub async fn register(mut req: Request, env: &Env) -> ApiResult {
-    let creds = counted_credentials(&mut req, env).await?;
+    let creds: Registration = counted_credentials(&mut req, env).await?;
     let cfg = config::load(env)?;
     let username = Username::parse(&creds.username).map_err(|e| ApiError::invalid(e.0))?;
     let password = Password::parse(&creds.password).map_err(|e| ApiError::invalid(e.0))?;
@@ -69,7 +97,7 @@ pub async fn register(mut req: Request, env: &Env) -> ApiResult {
 }
 
 pub async fn login(mut req: Request, env: &Env) -> ApiResult {
-    let creds = counted_credentials(&mut req, env).await?;
+    let creds: Login = counted_credentials(&mut req, env).await?;
     let cfg = config::load(env)?;
     let db = db::db(env)?;
     let row = match Username::parse(&creds.username) {

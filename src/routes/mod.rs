@@ -6,6 +6,7 @@ pub mod me;
 pub mod members;
 pub mod messages;
 pub mod notifications;
+pub mod openapi;
 pub mod room_socket;
 pub mod rooms;
 

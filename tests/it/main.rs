@@ -12,11 +12,14 @@
 mod client;
 mod server;
 mod tokens;
+mod tools;
 
 mod auth;
+mod consumers;
 mod health;
 mod messages;
 mod notifications;
+mod openapi;
 mod resilience;
 mod room_socket;
 mod rooms;
@@ -63,6 +66,11 @@ macro_rules! trials {
 fn main() {
     let args = Arguments::from_args();
     let tests = trials![
+        openapi::lists_every_operation_of_the_contract,
+        openapi::unknown_methods_are_405_not_get,
+        openapi::optional_fields_are_absent_not_null,
+        consumers::schemathesis_finds_no_server_error_or_schema_mismatch,
+        consumers::guide_example_chats_over_a_socket,
         health::health_answers_ok,
         health::unknown_api_path_is_problem_404,
         health::wrong_method_is_problem_405,
