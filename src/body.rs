@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer};
 use worker::Request;
 
 use crate::errors::{ApiError, ApiResult};
+use edgechat_core::model::MAX_SEQ;
 use edgechat_core::ErrorCode;
 
 /// The largest request body accepted (64 KiB).
@@ -54,6 +55,27 @@ where
     T::deserialize(deserializer).map(Some)
 }
 
+/// For an optional `seq` field (`reply_to`): absent is `None`; otherwise
+/// an integer from 0 to 2^53 − 1, written as `7` or `7.0` (JSON does not
+/// tell them apart); anything else is refused.
+pub fn present_seq<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let n = serde_json::Number::deserialize(deserializer)?;
+    let value = n.as_u64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= MAX_SEQ as f64)
+            .map(|f| f as u64)
+    });
+    match value {
+        Some(v) if v <= MAX_SEQ => Ok(Some(v)),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected an integer from 0 to {MAX_SEQ}, not {n}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -62,6 +84,27 @@ mod tests {
     struct Body {
         #[serde(default, deserialize_with = "super::present")]
         topic: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Reply {
+        #[serde(default, deserialize_with = "super::present_seq")]
+        reply_to: Option<u64>,
+    }
+
+    #[test]
+    fn seqs_are_exact_integers() {
+        let parse = |s: &str| serde_json::from_str::<Reply>(s).map(|b| b.reply_to);
+        assert_eq!(parse("{}").unwrap(), None);
+        assert_eq!(parse(r#"{"reply_to":7}"#).unwrap(), Some(7));
+        assert_eq!(parse(r#"{"reply_to":7.0}"#).unwrap(), Some(7));
+        assert_eq!(
+            parse(r#"{"reply_to":9007199254740991}"#).unwrap(),
+            Some(super::MAX_SEQ)
+        );
+        for bad in ["null", "7.5", "-1", "9007199254740992", "1e300", "\"7\""] {
+            assert!(parse(&format!(r#"{{"reply_to":{bad}}}"#)).is_err(), "{bad}");
+        }
     }
 
     #[test]

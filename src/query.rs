@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use edgechat_core::cursor::{self, Cursor};
+use edgechat_core::model::MAX_SEQ;
 use worker::Request;
 
 use crate::errors::{ApiError, ApiResult};
@@ -18,7 +19,11 @@ pub fn seq(params: &HashMap<String, String>, name: &str) -> ApiResult<Option<u64
         .get(name)
         .map(|v| {
             v.parse::<u64>()
-                .map_err(|_| ApiError::invalid(format!("{name} must be a non-negative integer")))
+                .ok()
+                .filter(|n| *n <= MAX_SEQ)
+                .ok_or_else(|| {
+                    ApiError::invalid(format!("{name} must be an integer from 0 to {MAX_SEQ}"))
+                })
         })
         .transpose()
 }

@@ -17,6 +17,10 @@ pub struct User {
     pub created_at: Timestamp,
 }
 
+/// The largest `seq` the API accepts: a JSON number up to here is exact
+/// in every client (2^53 − 1).
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
 /// A message's `author`: a [`User`] without `created_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Author {

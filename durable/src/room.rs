@@ -274,10 +274,14 @@ impl Room {
                 }
                 l.machine.finish_batch(committed)
             };
-            if committed {
-                self.after_commit(&room_id, &writes, notified).await?;
-            }
+            // Writers hear first; what follows (hub pushes, the unread
+            // alarm) must never keep an ack from going out.
             self.deliver(outcomes);
+            if committed {
+                if let Err(e) = self.after_commit(&room_id, &writes, notified).await {
+                    worker::console_error!("after a commit: {e}");
+                }
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! room's Durable Object, the same path as socket frames.
 
 use edgechat_core::identity::{ROLE_HEADER, ROOM_INFO_HEADER};
-use edgechat_core::model::Role;
+use edgechat_core::model::{Role, MAX_SEQ};
 use edgechat_durable::journal::Page;
 use serde::{Deserialize, Serialize};
 use worker::{Env, Method, Request};
@@ -50,7 +50,11 @@ pub async fn history(req: &Request, env: &Env, room_id: &str) -> ApiResult {
 struct NewMessage {
     body: String,
     client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "body::present_seq",
+        skip_serializing_if = "Option::is_none"
+    )]
     reply_to: Option<u64>,
 }
 
@@ -93,7 +97,9 @@ pub async fn post(mut req: Request, env: &Env, room_id: &str) -> ApiResult {
 
 fn seq_of(raw: &str) -> ApiResult<u64> {
     raw.parse()
-        .map_err(|_| ApiError::invalid("seq must be a non-negative integer"))
+        .ok()
+        .filter(|s| *s <= MAX_SEQ)
+        .ok_or_else(|| ApiError::invalid(format!("seq must be an integer from 0 to {MAX_SEQ}")))
 }
 
 pub async fn edit(mut req: Request, env: &Env, room_id: &str, seq: &str) -> ApiResult {

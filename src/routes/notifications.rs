@@ -50,9 +50,9 @@ pub async fn list(req: &Request, env: &Env) -> ApiResult {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MarkRead {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     ids: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     all: Option<bool>,
 }
 

@@ -15,7 +15,7 @@ use crate::{auth, body, clock, config, query, room_do};
 #[derive(Deserialize)]
 struct CreateRoom {
     name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "body::present")]
     topic: Option<String>,
     visibility: Visibility,
 }
