@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 
 # The operations the server implements; add an operationId when its endpoint lands.
-IMPLEMENTED = "getHealth getOpenApi register login refreshSession logout getMe listRooms getRoom joinRoom addMember removeMember setMemberRole openDm listMessages openRoomSocket listNotifications openNotificationSocket"
+IMPLEMENTED = "getHealth getOpenApi register login refreshSession logout getMe createRoom listRooms getRoom joinRoom addMember removeMember setMemberRole openDm listMessages postMessage editMessage deleteMessage openRoomSocket listNotifications markNotificationsRead openNotificationSocket"
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
