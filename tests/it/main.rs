@@ -14,6 +14,7 @@ mod server;
 mod tokens;
 
 mod auth;
+mod browser_session;
 mod health;
 mod messages;
 mod notifications;
@@ -75,6 +76,9 @@ fn main() {
         auth::login_limit_per_ip,
         auth::login_limit_per_username,
         auth::me_refuses_bad_tokens,
+        browser_session::cookie_session_registers_rotates_and_detects_reuse,
+        browser_session::cookie_login_and_logout_clear_the_session,
+        browser_session::cross_site_requests_cannot_use_the_cookie,
         socket_auth::socket_needs_a_valid_token,
         socket_auth::subprotocol_auth_selects_edgechat_v1,
         socket_auth::header_wins_over_subprotocol,
