@@ -448,6 +448,61 @@ async function resend(browser) {
   await max.context.close();
 }
 
+/** A user made through the plain API from Node, with their own client IP. */
+async function apiUser(prefix) {
+  serial += 1;
+  const ip = `10.78.${serial}.${Math.floor(Math.random() * 250) + 1}`;
+  const username = uniqueName(prefix);
+  const call = async (method, path, body, token) => {
+    const headers = { 'cf-connecting-ip': ip };
+    if (body) headers['content-type'] = 'application/json';
+    if (token) headers.authorization = `Bearer ${token}`;
+    const resp = await fetch(new URL(path, base), { method, headers, body: body && JSON.stringify(body) });
+    return { status: resp.status, headers: resp.headers, body: await resp.json().catch(() => null) };
+  };
+  const reg = await call('POST', '/api/v1/auth/register', { username, password: PASSWORD });
+  check(reg.status === 201, `register ${username}: ${reg.status}`);
+  return { username, call: (method, path, body) => call(method, path, body, reg.body.access_token) };
+}
+
+/** Older history loads when scrolling up, in order, keeping the reader's place. */
+async function history(browser) {
+  const writers = await Promise.all(['hw', 'hx', 'hy'].map(apiUser));
+  const created = await writers[0].call('POST', '/api/v1/rooms', { name: `History ${run}`, visibility: 'public' });
+  check(created.status === 201, 'room created');
+  const roomId = created.body.id;
+  await writers[1].call('POST', `/api/v1/rooms/${roomId}/join`);
+  await writers[2].call('POST', `/api/v1/rooms/${roomId}/join`);
+  // 60 messages, in order, each writer within its own rate limit.
+  for (let i = 1; i <= 60; i += 1) {
+    const w = writers[i % 3];
+    for (;;) {
+      const r = await w.call('POST', `/api/v1/rooms/${roomId}/messages`, { body: `history ${i}`, client_id: `h${i}` });
+      if (r.status === 201) break;
+      check(r.status === 429, `post ${i}: ${r.status} ${JSON.stringify(r.body)}`);
+      await new Promise((ok) => setTimeout(ok, 250));
+    }
+  }
+  const rea = await person(browser, 'reader');
+  await signUp(rea, uniqueName('rea'), 'Reader');
+  await joinPublic(rea, `History ${run}`);
+  // The newest page: 50 messages, the last one at the bottom, in view.
+  await countIs(rea.page.locator('#log > li'), 50, 'the newest page');
+  check(await rea.page.locator('#log > li .body').last().textContent() === 'history 60', 'newest last');
+  check(await rea.page.locator('#log > li .body').last().isVisible(), 'newest in view');
+  await rea.page.locator('#older').waitFor();
+  // Scrolling up loads the rest, keeping the first shown message in place.
+  const anchor = bodies(rea, 'history 11');
+  await rea.page.locator('#scroller').evaluate((s) => { s.scrollTop = 0; });
+  await countIs(rea.page.locator('#log > li'), 60, 'all 60 after scrolling up');
+  const texts = await rea.page.locator('#log > li .body').allTextContents();
+  check(texts.every((t, i) => t === `history ${i + 1}`), `in order: ${texts.slice(0, 3)}…`);
+  check(await anchor.isVisible(), 'the reader keeps their place');
+  await rea.page.locator('#older').waitFor({ state: 'hidden' });
+  assertClean(rea);
+  await rea.context.close();
+}
+
 /** Presses Tab until `selector` has the focus: it is reachable by keyboard. */
 async function tabTo(p, selector, max = 60) {
   for (let i = 0; i < max; i += 1) {
@@ -524,9 +579,8 @@ async function mention(browser) {
   await ivo.context.close();
 }
 
-const ALL = { chat, reload, xss, offline, resend, keyboard, mention };
-// `mention` needs the notification stream (GET /api/v1/notifications/ws).
-const DEFAULT = ['chat', 'reload', 'xss', 'offline', 'resend', 'keyboard'];
+const ALL = { chat, reload, xss, offline, resend, keyboard, mention, history };
+const DEFAULT = Object.keys(ALL);
 
 const browser = await chromium.launch({
   executablePath,

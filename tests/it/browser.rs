@@ -72,9 +72,9 @@ pub async fn static_client_has_strict_csp() {
     assert!(script.headers().contains_key("content-security-policy"));
 }
 
-/// Runs `tests/browser/run.mjs` with `extra` arguments; panics with its
-/// output unless it passes in time.
-fn run_browser(extra: &[&str]) {
+/// Runs `tests/browser/run.mjs`; panics with its output unless it passes
+/// in time.
+fn run_browser() {
     assert!(
         Path::new(CHROMIUM).exists(),
         "{CHROMIUM} is missing: `make setup` installs Debian's chromium"
@@ -86,7 +86,6 @@ fn run_browser(extra: &[&str]) {
         .arg(base_url())
         .arg("--screenshots")
         .arg(&shots)
-        .args(extra)
         .env("CHROMIUM", CHROMIUM)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -133,20 +132,11 @@ fn run_browser(extra: &[&str]) {
 
 /// Two people in two browser contexts: sign-up, rooms, chat both ways,
 /// typing, presence, reply, edit, delete, DMs, invitations, reload, markup
-/// shown as text, offline and back, a lost ack, keyboard-only use.
+/// shown as text, offline and back, a lost ack, keyboard-only use, and a
+/// mention lighting up the other person's notification indicator.
 pub async fn client_in_chromium() {
-    in_background(&[]).await;
-}
-
-/// A mention lights up the other person's notification indicator (needs
-/// the notification stream).
-pub async fn mention_lights_up_indicator() {
-    in_background(&["--only", "mention"]).await;
-}
-
-/// Runs the browser off the async runtime; its panic is the test's.
-async fn in_background(extra: &'static [&'static str]) {
-    if let Err(e) = tokio::task::spawn_blocking(move || run_browser(extra)).await {
+    // Off the async runtime; its panic is the test's.
+    if let Err(e) = tokio::task::spawn_blocking(run_browser).await {
         std::panic::resume_unwind(e.into_panic());
     }
 }

@@ -64,7 +64,7 @@ macro_rules! trials {
 
 fn main() {
     let args = Arguments::from_args();
-    let mut tests = trials![
+    let tests = trials![
         browser::client_in_chromium,
         browser::static_client_has_strict_csp,
         health::health_answers_ok,
@@ -122,15 +122,6 @@ fn main() {
         room_socket::typing_goes_to_others_only,
         room_socket::ordering_survives_hibernation,
     ];
-    // Needs the notification stream (`/api/v1/notifications/ws`); run it
-    // with `cargo test --test it -- --ignored browser::mention`.
-    tests.push(
-        trial(
-            "browser::mention_lights_up_indicator",
-            browser::mention_lights_up_indicator,
-        )
-        .with_ignored_flag(true),
-    );
     // Listing or filtering everything away needs no server.
     if args.list {
         libtest_mimic::run(&args, tests).exit();

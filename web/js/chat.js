@@ -180,11 +180,29 @@ export class ChatView {
     } else {
       const isNew = !this.bySeq.has(m.seq);
       this.place(m);
-      if (isNew && !mine) announce(`${m.author.display_name}: ${m.body}`);
+      if (isNew && !mine) this.announceLater(m);
     }
     if (atBottom || mine) this.toBottom();
     else this.el.jump.hidden = false;
     this.markRead();
+  }
+
+  /** Announces new messages; a burst (a resume) becomes one summary. */
+  announceLater(m) {
+    this.heard ??= [];
+    this.heard.push(m);
+    if (this.heardTimer) return;
+    this.heardTimer = setTimeout(() => {
+      const heard = this.heard;
+      this.heard = [];
+      this.heardTimer = 0;
+      if (heard.length <= 3) {
+        for (const one of heard) announce(`${one.author.display_name}: ${one.body}`);
+      } else {
+        const names = [...new Set(heard.map((one) => one.author.display_name))];
+        announce(`${heard.length} new messages from ${names.slice(0, 3).join(', ')}${names.length > 3 ? ' and others' : ''}`);
+      }
+    }, 250);
   }
 
   acked(clientId, seq) {
@@ -211,6 +229,14 @@ export class ChatView {
         type: 'button', class: 'quiet', text: 'Dismiss',
         on: { click: () => { this.session?.discard(clientId); el.remove(); } },
       }));
+    }
+  }
+
+  /** Newer copies of shown messages (after a reconnect): apply what changed. */
+  refreshed(list) {
+    for (const m of list) {
+      const known = this.bySeq.get(m.seq)?.msg;
+      if (known && (known.edited_at !== m.edited_at || known.deleted !== m.deleted)) this.place(m);
     }
   }
 

@@ -40,7 +40,6 @@ export class Notifications {
     this.render();
     this.socket = new ReconnectingSocket({
       path: () => '/api/v1/notifications/ws',
-      heartbeat: false,
       onFrame: (f) => this.frame(f),
     });
     this.socket.start();

@@ -50,11 +50,47 @@ export class RoomSession {
       path: () => `/api/v1/rooms/${encodeURIComponent(this.room.id)}/ws?after_seq=${this.lastSeq}`,
       isWelcome: (f) => f.type === 'welcome',
       onFrame: (f) => this.frame(f),
-      onState: (s, d) => this.view.state(s, d),
-      onLive: () => this.flush(),
+      onState: (s, d) => this.stateChanged(s, d),
+      onLive: (again) => { this.flush(); if (again) this.resync(); },
       onGone: (code) => this.view.gone(code === 4403 ? 'removed' : 'closed'),
     });
     this.socket.start();
+  }
+
+  stateChanged(state, detail) {
+    if (state === 'live') this.failures = 0;
+    if (state === 'reconnecting' && detail?.at) {
+      this.failures = (this.failures || 0) + 1;
+      // A socket refused for good (removed from the room) looks like any
+      // failed connection to a page; ask the API now and then.
+      if (this.failures === 3 || this.failures % 10 === 0) this.checkAccess();
+    }
+    this.view.state(state, detail);
+  }
+
+  async checkAccess() {
+    let member = true;
+    try {
+      const room = await api('GET', `/api/v1/rooms/${encodeURIComponent(this.room.id)}`);
+      member = Boolean(room.my_role);
+    } catch (e) {
+      if (e.status === 403 || e.status === 404) member = false;
+    }
+    if (!member && !this.closed) {
+      this.socket?.stop();
+      this.view.gone('removed');
+    }
+  }
+
+  /**
+   * After a reconnect: `after_seq` replays new messages, but edits and
+   * deletes of older ones made meanwhile arrive only from the history.
+   */
+  async resync() {
+    try {
+      const page = await api('GET', `/api/v1/rooms/${encodeURIComponent(this.room.id)}/messages?limit=${PAGE}`);
+      if (!this.closed) this.view.refreshed(page.messages);
+    } catch { /* the next reconnect tries again */ }
   }
 
   take(messages, older) {

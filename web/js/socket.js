@@ -5,8 +5,9 @@ import { freshToken, socketUrl } from './api.js';
 
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 30_000;
-const PING_EVERY_MS = 20_000;
-const PONG_WITHIN_MS = 8_000;
+// Each ping wakes a hibernating room object, so not too often.
+const PING_EVERY_MS = 30_000;
+const PONG_WITHIN_MS = 10_000;
 
 /** The wait before reconnect attempt `n` (0-based): half fixed, half random. */
 export function backoff(n, random = Math.random) {
@@ -16,13 +17,14 @@ export function backoff(n, random = Math.random) {
 
 /**
  * Keeps one socket to `path()` open until `stop()`. States: `connecting`,
- * `live` (after `isWelcome` matched a frame), `reconnecting` (waiting for
+ * `live` (after `isWelcome` matched a frame; when `isWelcome` is null, as
+ * soon as the socket opens), `reconnecting` (waiting for
  * the next attempt), `offline` (the browser has no network), `closed`.
- * Handlers: `onFrame(frame)`, `onState(state, detail)`, `onLive()` and
+ * Handlers: `onFrame(frame)`, `onState(state, detail)`, `onLive(again)` and
  * `onGone(code)` for a close the server means for good (e.g. 4403, kicked).
  */
 export class ReconnectingSocket {
-  constructor({ path, isWelcome = () => true, heartbeat = true, onFrame, onState, onLive, onGone }) {
+  constructor({ path, isWelcome = null, heartbeat = true, onFrame, onState, onLive, onGone }) {
     Object.assign(this, { path, isWelcome, heartbeat, onFrame, onState, onLive, onGone });
     this.ws = null;
     this.state = 'closed';
@@ -68,17 +70,15 @@ export class ReconnectingSocket {
       return;
     }
     this.ws = ws;
+    if (!this.isWelcome) ws.onopen = () => { if (this.ws === ws) this.live(); };
     ws.onmessage = (e) => {
       if (this.ws !== ws) return;
       let frame;
       try { frame = JSON.parse(e.data); } catch { return; }
       if (frame.type === 'pong') { clearTimeout(this.pongTimer); return; }
-      if (this.state !== 'live' && this.isWelcome(frame)) {
-        this.attempt = 0;
-        this.setState('live');
-        this.beat();
+      if (this.state !== 'live' && this.isWelcome?.(frame)) {
         this.onFrame?.(frame);
-        this.onLive?.();
+        this.live();
         return;
       }
       this.onFrame?.(frame);
@@ -95,6 +95,15 @@ export class ReconnectingSocket {
     };
   }
 
+  live() {
+    const again = this.everLive;
+    this.everLive = true;
+    this.attempt = 0;
+    this.setState('live');
+    this.beat();
+    this.onLive?.(again);
+  }
+
   /** Drops the current socket (if any) without waiting for its close. */
   detach() {
     const ws = this.ws;
@@ -102,6 +111,7 @@ export class ReconnectingSocket {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
     if (ws) {
+      ws.onopen = null;
       ws.onmessage = null;
       ws.onclose = null;
       if (ws.readyState <= WebSocket.OPEN) ws.close();
