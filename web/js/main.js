@@ -25,6 +25,7 @@ const chat = new ChatView({
 const notifications = new Notifications({
   unread: (roomId, count) => sidebar.setUnread(roomId, count),
   open: (roomId) => go(roomId),
+  showing: (roomId) => chat.roomId === roomId && document.visibilityState === 'visible',
   roomName: (roomId) => {
     const room = sidebar.rooms.get(roomId);
     return room ? roomTitle(room, sidebar.dmPeers) : '';

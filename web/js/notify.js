@@ -10,7 +10,7 @@ const KIND_TEXT = { mention: 'mentioned you', dm: 'sent you a message', reply: '
 
 export class Notifications {
   constructor(hooks) {
-    this.hooks = hooks; // {unread(roomId, count), open(roomId, seq), roomName(roomId)}
+    this.hooks = hooks; // {unread(roomId, count), open(roomId, seq), roomName(roomId), showing(roomId)}
     this.items = new Map(); // id → Notification, newest first
     this.socket = null;
     this.available = true;
@@ -48,10 +48,15 @@ export class Notifications {
   frame(f) {
     if (f.type === 'notification') {
       const n = f.notification;
+      // Already on screen: seen, so it does not light the bell.
+      if (this.hooks.showing(n.room_id)) {
+        n.read = true;
+        api('POST', '/api/v1/notifications/read', { ids: [n.id] }).catch(() => {});
+      }
       this.items = new Map([[n.id, n], ...this.items]);
       this.render();
       const where = this.hooks.roomName(n.room_id);
-      announce(`${n.from.display_name} ${KIND_TEXT[n.kind] || 'notified you'}${where ? ` in ${where}` : ''}: ${n.preview}`);
+      if (!n.read) announce(`${n.from.display_name} ${KIND_TEXT[n.kind] || 'notified you'}${where ? ` in ${where}` : ''}: ${n.preview}`);
     } else if (f.type === 'unread') {
       this.hooks.unread(f.room_id, f.count);
     }
