@@ -24,8 +24,8 @@ export CI := true
 WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
 
-.PHONY: help setup tools npm build floor migrate dev test lint fmt-check clippy unit it bench bench-quick clean \
-	venv audit deny ci-lint api-fuzz
+.PHONY: help setup tools npm chromium build floor migrate dev test lint fmt-check clippy unit it browser screenshot web-size \
+	bench bench-quick clean venv audit deny ci-lint api-fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,13 @@ npm: node_modules/.package-lock.json ## wrangler (with workerd and esbuild) and 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+chromium: ## Debian's Chromium for the browser tests, only when it is missing
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser tests (once)"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y chromium \
+	  || { $(if $(filter 0,$(shell id -u)),,sudo) apt-get update \
+	       && $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y chromium; }; fi
 
 .dev.vars: ## a local secret, created once and never overwritten
 	@umask 077; { \
@@ -79,8 +86,20 @@ unit: ## host unit and property tests of every crate (seconds)
 	cargo test -p edgechat-core -p edgechat-durable
 	cargo test -p edgechat --lib
 
-it: build venv ## integration tests against a real `wrangler dev` (API fuzzing and the guide's example included)
+it: build venv chromium ## integration tests against a real `wrangler dev` (API fuzzing, the guide's example and browser tests included)
 	cargo test --test it
+
+browser: build chromium ## only the web client's tests (headers, then Chromium driving two people)
+	cargo test --test it -- browser::
+
+screenshot: browser ## refresh docs/screenshot.png from the browser tests
+	cp target/browser/chat-desktop.png docs/screenshot.png
+
+web-size: ## bytes of the shipped JS and CSS, raw and gzipped file by file
+	@raw=0; gz=0; for f in web/js/*.js web/app.css; do \
+	  r=$$(wc -c < "$$f"); g=$$(gzip -9 -c "$$f" | wc -c); raw=$$((raw + r)); gz=$$((gz + g)); \
+	  printf '  %-22s %6d B  %5d B gzip\n' "$$f" "$$r" "$$g"; done; \
+	  printf '  %-22s %6d B  %5d B gzip\n' total "$$raw" "$$gz"
 
 floor: tools npm ## build the benchmark floor (bench/floor/build)
 	cd bench/floor && $(CARGO_BIN)/worker-build --release

@@ -15,6 +15,14 @@ pub enum Route {
     Refresh,
     /// `POST /api/v1/auth/logout`.
     Logout,
+    /// `POST /api/v1/auth/session/register`: register, refresh token in a cookie.
+    BrowserRegister,
+    /// `POST /api/v1/auth/session/login`: log in, refresh token in a cookie.
+    BrowserLogin,
+    /// `POST /api/v1/auth/session/refresh`: rotate the cookie's refresh token.
+    BrowserRefresh,
+    /// `POST /api/v1/auth/session/logout`: end the cookie's session.
+    BrowserLogout,
     /// `GET /api/v1/me`.
     Me,
     /// `POST /api/v1/rooms`.
@@ -72,6 +80,17 @@ pub fn route(method: &str, path: &str) -> Route {
         ["api", "v1", "auth", "login"] => ("POST", (m == "POST").then_some(Route::Login)),
         ["api", "v1", "auth", "refresh"] => ("POST", (m == "POST").then_some(Route::Refresh)),
         ["api", "v1", "auth", "logout"] => ("POST", (m == "POST").then_some(Route::Logout)),
+        ["api", "v1", "auth", "session", action] => (
+            "POST",
+            match (m, *action) {
+                ("POST", "register") => Some(Route::BrowserRegister),
+                ("POST", "login") => Some(Route::BrowserLogin),
+                ("POST", "refresh") => Some(Route::BrowserRefresh),
+                ("POST", "logout") => Some(Route::BrowserLogout),
+                (_, "register" | "login" | "refresh" | "logout") => None,
+                _ => return Route::NotFound,
+            },
+        ),
         ["api", "v1", "me"] => ("GET", (m == "GET").then_some(Route::Me)),
         ["api", "v1", "notifications"] => ("GET", (m == "GET").then_some(Route::Notifications)),
         ["api", "v1", "notifications", "read"] => (
@@ -139,6 +158,22 @@ mod tests {
         assert_eq!(route("POST", "/api/v1/auth/login"), Route::Login);
         assert_eq!(route("POST", "/api/v1/auth/refresh"), Route::Refresh);
         assert_eq!(route("POST", "/api/v1/auth/logout"), Route::Logout);
+        assert_eq!(
+            route("POST", "/api/v1/auth/session/register"),
+            Route::BrowserRegister
+        );
+        assert_eq!(
+            route("POST", "/api/v1/auth/session/login"),
+            Route::BrowserLogin
+        );
+        assert_eq!(
+            route("POST", "/api/v1/auth/session/refresh"),
+            Route::BrowserRefresh
+        );
+        assert_eq!(
+            route("POST", "/api/v1/auth/session/logout"),
+            Route::BrowserLogout
+        );
         assert_eq!(route("GET", "/api/v1/me"), Route::Me);
         assert_eq!(route("POST", "/api/v1/rooms"), Route::CreateRoom);
         assert_eq!(route("GET", "/api/v1/rooms"), Route::ListRooms);
@@ -217,6 +252,11 @@ mod tests {
             route("DELETE", "/api/v1/rooms/r1/ws"),
             Route::MethodNotAllowed("GET")
         );
+        assert_eq!(
+            route("GET", "/api/v1/auth/session/refresh"),
+            Route::MethodNotAllowed("POST")
+        );
+        assert_eq!(route("POST", "/api/v1/auth/session/nope"), Route::NotFound);
         assert_eq!(route("GET", "/api/v1/rooms//ws"), Route::NotFound);
         assert_eq!(route("GET", "/api/v1/nope"), Route::NotFound);
         assert_eq!(route("GET", "/health/"), Route::NotFound);

@@ -1,5 +1,6 @@
 //! Authentication glue: bearer tokens on requests, sessions, attempt limits.
 
+pub mod cookie;
 pub mod limits;
 pub mod session;
 

@@ -20,6 +20,30 @@ pub struct Session {
     refresh_token: String,
 }
 
+/// A `Session` without its refresh token, which travels in the browser
+/// session cookie instead.
+#[derive(Serialize)]
+pub struct BrowserSession {
+    user: User,
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+}
+
+impl Session {
+    /// Splits off the refresh token for the cookie.
+    #[must_use]
+    pub fn into_browser(self) -> (BrowserSession, String) {
+        let browser = BrowserSession {
+            user: self.user,
+            access_token: self.access_token,
+            token_type: self.token_type,
+            expires_in: self.expires_in,
+        };
+        (browser, self.refresh_token)
+    }
+}
+
 /// A fresh access token for `user`.
 fn access_token(cfg: &Config, user: &UserRow) -> ApiResult<String> {
     let now_secs = clock::now().millis() / 1000;

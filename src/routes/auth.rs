@@ -1,4 +1,6 @@
-//! `/api/v1/auth/*`: register, login, refresh, logout.
+//! `/api/v1/auth/*`: register, login, refresh, logout, and the browser
+//! session variants under `/api/v1/auth/session/*` that keep the refresh
+//! token in an `HttpOnly` cookie.
 
 use edgechat_core::auth::password::{self, Password, Verdict};
 use edgechat_core::validate::{DisplayName, Username};
@@ -8,7 +10,8 @@ use serde::Deserialize;
 use worker::{Env, Request, Response};
 
 use super::json;
-use crate::auth::{limits, session};
+use crate::auth::session::Session;
+use crate::auth::{cookie, limits, session};
 use crate::db::{self, users::UserRow};
 use crate::errors::{ApiError, ApiResult};
 use crate::{body, clock, config};
@@ -67,7 +70,11 @@ async fn counted_credentials<T: DeserializeOwned + NamesAccount>(
 }
 
 pub async fn register(mut req: Request, env: &Env) -> ApiResult {
-    let creds: Registration = counted_credentials(&mut req, env).await?;
+    json(201, &new_account(&mut req, env).await?)
+}
+
+async fn new_account(req: &mut Request, env: &Env) -> ApiResult<Session> {
+    let creds: Registration = counted_credentials(req, env).await?;
     let cfg = config::load(env)?;
     let username = Username::parse(&creds.username).map_err(|e| ApiError::invalid(e.0))?;
     let password = Password::parse(&creds.password).map_err(|e| ApiError::invalid(e.0))?;
@@ -93,11 +100,15 @@ pub async fn register(mut req: Request, env: &Env) -> ApiResult {
     if !db::users::insert(&db, &row).await? {
         return Err(taken());
     }
-    json(201, &session::start(&db, &cfg, &row).await?)
+    session::start(&db, &cfg, &row).await
 }
 
 pub async fn login(mut req: Request, env: &Env) -> ApiResult {
-    let creds: Login = counted_credentials(&mut req, env).await?;
+    json(200, &checked_login(&mut req, env).await?)
+}
+
+async fn checked_login(req: &mut Request, env: &Env) -> ApiResult<Session> {
+    let creds: Login = counted_credentials(req, env).await?;
     let cfg = config::load(env)?;
     let db = db::db(env)?;
     let row = match Username::parse(&creds.username) {
@@ -116,7 +127,7 @@ pub async fn login(mut req: Request, env: &Env) -> ApiResult {
         let rehashed = password::hash(creds.password.as_bytes(), &clock::random()?);
         db::users::set_password_hash(&db, &user.id, &rehashed).await?;
     }
-    json(200, &session::start(&db, &cfg, &user).await?)
+    session::start(&db, &cfg, &user).await
 }
 
 pub async fn refresh(mut req: Request, env: &Env) -> ApiResult {
@@ -134,4 +145,72 @@ pub async fn logout(mut req: Request, env: &Env) -> ApiResult {
     let body: RefreshBody = body::json(&mut req).await?;
     session::end(&db::db(env)?, &body.refresh_token).await?;
     Ok(Response::empty()?.with_status(204))
+}
+
+/// Refuses what a hostile page could send from a signed-in browser: the
+/// body must be declared JSON (a cross-site form cannot do that) and an
+/// `Origin`, when present, must be one of the allowed origins.
+fn browser_guard(req: &Request, env: &Env) -> ApiResult<()> {
+    let cfg = config::load(env)?;
+    let headers = req.headers();
+    if !cookie::is_json(headers.get("content-type")?.as_deref()) {
+        return Err(ApiError::invalid(
+            "browser session calls must send Content-Type: application/json",
+        ));
+    }
+    let origin = headers.get("origin")?;
+    if !edgechat_core::auth::handshake::origin_allowed(origin.as_deref(), &cfg.allowed_origins) {
+        return Err(ApiError::forbidden("origin not allowed"));
+    }
+    Ok(())
+}
+
+/// The session without its refresh token, which goes into the cookie.
+fn browser_answer(status: u16, session: Session) -> ApiResult {
+    let (body, refresh_token) = session.into_browser();
+    let mut resp = json(status, &body)?;
+    resp.headers_mut()
+        .append("set-cookie", &cookie::set(&refresh_token))?;
+    Ok(resp)
+}
+
+/// `resp` with the cookie removed.
+fn clearing(mut resp: Response) -> ApiResult {
+    resp.headers_mut().append("set-cookie", &cookie::clear())?;
+    Ok(resp)
+}
+
+pub async fn browser_register(mut req: Request, env: &Env) -> ApiResult {
+    browser_guard(&req, env)?;
+    browser_answer(201, new_account(&mut req, env).await?)
+}
+
+pub async fn browser_login(mut req: Request, env: &Env) -> ApiResult {
+    browser_guard(&req, env)?;
+    browser_answer(200, checked_login(&mut req, env).await?)
+}
+
+pub async fn browser_refresh(req: Request, env: &Env) -> ApiResult {
+    browser_guard(&req, env)?;
+    let cfg = config::load(env)?;
+    let header = req.headers().get("cookie")?;
+    let rotated = match cookie::read(header.as_deref()) {
+        Some(token) => session::rotate(&db::db(env)?, &cfg, token).await?,
+        None => None,
+    };
+    match rotated {
+        Some(s) => browser_answer(200, s),
+        None => clearing(
+            ApiError::unauthorized("no valid browser session; log in again").into_response(),
+        ),
+    }
+}
+
+pub async fn browser_logout(req: Request, env: &Env) -> ApiResult {
+    browser_guard(&req, env)?;
+    let header = req.headers().get("cookie")?;
+    if let Some(token) = cookie::read(header.as_deref()) {
+        session::end(&db::db(env)?, token).await?;
+    }
+    clearing(Response::empty()?.with_status(204))
 }

@@ -54,10 +54,14 @@ fn wrangler(state: &Path) -> Command {
 }
 
 /// The configuration of the test server, as `NAME:value` pairs.
-fn vars(_port: u16) -> Vec<String> {
+fn vars(port: u16) -> Vec<String> {
     vec![
         format!("JWT_SECRET:{JWT_SECRET}"),
-        "ALLOWED_ORIGINS:http://127.0.0.1:8787,http://localhost:8787".to_owned(),
+        // The browser tests load the client from this server, so its own
+        // origin must be allowed to open sockets.
+        format!(
+            "ALLOWED_ORIGINS:http://127.0.0.1:8787,http://localhost:8787,http://127.0.0.1:{port}"
+        ),
         "LIMIT_AUTH_PER_MINUTE:10".to_owned(),
         "LIMIT_MSG_BURST:10".to_owned(),
         "LIMIT_MSG_PER_SECOND:5".to_owned(),
