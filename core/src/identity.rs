@@ -5,6 +5,9 @@
 //! identity in [`IDENTITY_HEADER`]. Client requests are never forwarded as
 //! they are, so a client cannot set this header itself.
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::model::User;
@@ -52,15 +55,29 @@ impl Identity {
     /// Encodes the identity for [`IDENTITY_HEADER`].
     #[must_use]
     pub fn to_header(&self) -> String {
-        // Serializing a struct of strings and an integer cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        encode_header(self)
     }
 
     /// Decodes [`IDENTITY_HEADER`]; `None` if it is absent or malformed.
     #[must_use]
     pub fn from_header(value: Option<&str>) -> Option<Self> {
-        serde_json::from_str(value?).ok()
+        decode_header(value)
     }
+}
+
+/// Encodes a value for an internal header: base64url of its JSON, so names
+/// in any script travel as plain ASCII, as HTTP headers should.
+#[must_use]
+pub fn encode_header<T: Serialize>(value: &T) -> String {
+    // Serializing these plain structs cannot fail.
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// Decodes [`encode_header`]'s form; `None` if absent or malformed.
+#[must_use]
+pub fn decode_header<T: DeserializeOwned>(value: Option<&str>) -> Option<T> {
+    let bytes = URL_SAFE_NO_PAD.decode(value?).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 #[cfg(test)]
@@ -75,8 +92,15 @@ mod tests {
             display_name: "Ann \"A\" ✓".into(),
             created_at_ms: 5,
         };
-        assert_eq!(Identity::from_header(Some(&id.to_header())), Some(id));
+        assert_eq!(
+            Identity::from_header(Some(&id.to_header())),
+            Some(id.clone())
+        );
         assert_eq!(Identity::from_header(None), None);
         assert_eq!(Identity::from_header(Some("{")), None);
+        assert!(
+            id.to_header().is_ascii(),
+            "headers stay ASCII whatever the names"
+        );
     }
 }

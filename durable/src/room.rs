@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use edgechat_core::auth::handshake::SUBPROTOCOL;
 use edgechat_core::frames::{binary_frame_error, parse_client_frame, ClientFrame, ServerFrame};
 use edgechat_core::identity::{
-    Identity, IDENTITY_HEADER, ROLE_HEADER, ROOM_HEADER, ROOM_INFO_HEADER,
+    decode_header, Identity, IDENTITY_HEADER, ROLE_HEADER, ROOM_HEADER, ROOM_INFO_HEADER,
 };
 use edgechat_core::mentions::preview;
 use edgechat_core::model::{Message, Notification, Role, Room as RoomInfo};
@@ -38,7 +38,7 @@ const PRESENCE_INTERVAL_MS: i64 = 250;
 /// At most one unread poke per room per this interval.
 const UNREAD_INTERVAL_MS: i64 = 1000;
 /// At most one `typing` frame per user per this interval.
-const TYPING_INTERVAL_MS: i64 = 1500;
+const TYPING_INTERVAL_MS: i64 = 500;
 /// Messages per step of a resume replay.
 const REPLAY_PAGE: u32 = 500;
 /// Close code for a socket whose user left or was removed from the room.
@@ -469,7 +469,7 @@ impl Room {
         let info: Option<RoomInfo> = req
             .headers()
             .get(ROOM_INFO_HEADER)?
-            .and_then(|h| serde_json::from_str(&h).ok());
+            .and_then(|h| decode_header(Some(&h)));
         let Some(info) = info else {
             return Response::error("missing room details", 400);
         };
@@ -563,7 +563,7 @@ impl Room {
         let info: Option<RoomInfo> = req
             .headers()
             .get(ROOM_INFO_HEADER)?
-            .and_then(|h| serde_json::from_str(&h).ok());
+            .and_then(|h| decode_header(Some(&h)));
         let b: Input = req.json().await?;
         let write = match kind {
             "send" => Write_::Send {
@@ -608,7 +608,7 @@ impl Room {
         let info: Option<RoomInfo> = req
             .headers()
             .get(ROOM_INFO_HEADER)?
-            .and_then(|h| serde_json::from_str(&h).ok());
+            .and_then(|h| decode_header(Some(&h)));
         let url = req.url()?;
         let param = |name: &str| {
             url.query_pairs()

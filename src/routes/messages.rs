@@ -1,7 +1,7 @@
 //! `/api/v1/rooms/{room_id}/messages`: history from D1; writes through the
 //! room's Durable Object, the same path as socket frames.
 
-use edgechat_core::identity::{ROLE_HEADER, ROOM_INFO_HEADER};
+use edgechat_core::identity::{encode_header, ROLE_HEADER, ROOM_INFO_HEADER};
 use edgechat_core::model::{Role, MAX_SEQ};
 use edgechat_durable::journal::Page;
 use serde::{Deserialize, Serialize};
@@ -33,7 +33,7 @@ pub async fn history(req: &Request, env: &Env, room_id: &str) -> ApiResult {
         Page::Before(b) => format!("/history?before={b}&limit={limit}"),
         Page::After(a) => format!("/history?after={a}&limit={limit}"),
     };
-    let info = serde_json::to_string(&room.to_room(false)).unwrap_or_default();
+    let info = encode_header(&room.to_room(false));
     room_do::call(
         env,
         &room.id,
@@ -73,7 +73,7 @@ async fn forward(
     body: String,
 ) -> ApiResult {
     let role = room.role().unwrap_or(Role::Member);
-    let info = serde_json::to_string(&room.to_room(false)).unwrap_or_default();
+    let info = encode_header(&room.to_room(false));
     room_do::call(
         env,
         &room.id,

@@ -2,7 +2,7 @@
 //! to the room's Durable Object.
 
 use edgechat_core::auth::handshake::SUBPROTOCOL;
-use edgechat_core::identity::ROOM_INFO_HEADER;
+use edgechat_core::identity::{encode_header, ROOM_INFO_HEADER};
 use worker::{Env, Method, Request};
 
 use crate::errors::ApiResult;
@@ -12,7 +12,7 @@ pub async fn upgrade(req: &Request, env: &Env, room_id: &str) -> ApiResult {
     let cfg = config::load(env)?;
     let (me, creds) = auth::upgrade_caller(req, env, &cfg).await?;
     let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
-    let info = serde_json::to_string(&room.to_room(false)).unwrap_or_default();
+    let info = encode_header(&room.to_room(false));
     let after_seq = query::seq(&query::params(req)?, "after_seq")?;
 
     // A fresh request: nothing the client sent reaches the room except what

@@ -202,7 +202,7 @@ async function chat(browser) {
   const grace = await person(browser, 'grace');
   await signUp(ada, uniqueName('ada'), 'Ada Lovelace');
   await signUp(grace, uniqueName('grace'), 'Grace Hopper');
-  const roomName = `Launch plan ${run}`;
+  const roomName = uniqueName("Launch plan");
   const roomId = await createRoom(ada, roomName);
   await joinPublic(grace, roomName);
 
