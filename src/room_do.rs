@@ -1,9 +1,13 @@
 //! Calls from the Worker to a room's Durable Object. Every call is a fresh
 //! internal request: only what is set here reaches the room.
 
-use edgechat_core::identity::{Identity, IDENTITY_HEADER, ROOM_HEADER};
+use edgechat_core::identity::{
+    encode_header, Identity, IDENTITY_HEADER, ROOM_HEADER, ROOM_INFO_HEADER,
+};
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Stub};
 
+use crate::db::rooms::RoomRow;
+use crate::db::users::UserRow;
 use crate::errors::ApiResult;
 
 fn stub(env: &Env, room_id: &str) -> ApiResult<Stub> {
@@ -42,6 +46,32 @@ pub async fn call(
     }
     let req = Request::new_with_init(&format!("https://room.internal{path}"), &init)?;
     Ok(stub(env, room_id)?.fetch_with_request(req).await?)
+}
+
+/// Sends a request to the room on behalf of `who`, with the room's details
+/// as the caller sees them (the room needs its kind and name to load).
+pub async fn call_as(
+    env: &Env,
+    room: &RoomRow,
+    who: &UserRow,
+    method: Method,
+    path: &str,
+    body: Option<String>,
+    extra: &[(&str, &str)],
+) -> ApiResult<Response> {
+    let info = encode_header(&room.to_room(false));
+    let mut headers = vec![(ROOM_INFO_HEADER, info.as_str())];
+    headers.extend_from_slice(extra);
+    call(
+        env,
+        &room.id,
+        Some(&who.identity()),
+        method,
+        path,
+        body,
+        &headers,
+    )
+    .await
 }
 
 /// Closes `user_id`'s sockets in the room (after a kick or a leave).

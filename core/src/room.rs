@@ -261,12 +261,6 @@ impl<W> RoomMachine<W> {
         !self.queue.is_empty()
     }
 
-    /// Whether a batch is being stored.
-    #[must_use]
-    pub fn in_flight(&self) -> bool {
-        !self.in_flight.is_empty()
-    }
-
     /// The newest `seq` handed out, stored or being stored.
     fn highest_assigned(&self) -> u64 {
         self.last_seq

@@ -1,7 +1,7 @@
 //! `/api/v1/rooms/{room_id}/messages`: history from D1; writes through the
 //! room's Durable Object, the same path as socket frames.
 
-use edgechat_core::identity::{encode_header, ROLE_HEADER, ROOM_INFO_HEADER};
+use edgechat_core::identity::ROLE_HEADER;
 use edgechat_core::model::{Role, MAX_SEQ};
 use edgechat_durable::journal::Page;
 use serde::{Deserialize, Serialize};
@@ -33,17 +33,7 @@ pub async fn history(req: &Request, env: &Env, room_id: &str) -> ApiResult {
         Page::Before(b) => format!("/history?before={b}&limit={limit}"),
         Page::After(a) => format!("/history?after={a}&limit={limit}"),
     };
-    let info = encode_header(&room.to_room(false));
-    room_do::call(
-        env,
-        &room.id,
-        Some(&me.identity()),
-        Method::Get,
-        &path,
-        None,
-        &[(ROOM_INFO_HEADER, &info)],
-    )
-    .await
+    room_do::call_as(env, &room, &me, Method::Get, &path, None, &[]).await
 }
 
 #[derive(Deserialize, Serialize)]
@@ -73,17 +63,8 @@ async fn forward(
     body: String,
 ) -> ApiResult {
     let role = room.role().unwrap_or(Role::Member);
-    let info = encode_header(&room.to_room(false));
-    room_do::call(
-        env,
-        &room.id,
-        Some(&who.identity()),
-        Method::Post,
-        path,
-        Some(body),
-        &[(ROLE_HEADER, role.as_str()), (ROOM_INFO_HEADER, &info)],
-    )
-    .await
+    let extra = [(ROLE_HEADER, role.as_str())];
+    room_do::call_as(env, room, who, Method::Post, path, Some(body), &extra).await
 }
 
 pub async fn post(mut req: Request, env: &Env, room_id: &str) -> ApiResult {

@@ -2,7 +2,6 @@
 //! to the room's Durable Object.
 
 use edgechat_core::auth::handshake::SUBPROTOCOL;
-use edgechat_core::identity::{encode_header, ROOM_INFO_HEADER};
 use worker::{Env, Method, Request};
 
 use crate::errors::ApiResult;
@@ -12,13 +11,12 @@ pub async fn upgrade(req: &Request, env: &Env, room_id: &str) -> ApiResult {
     let cfg = config::load(env)?;
     let (me, creds) = auth::upgrade_caller(req, env, &cfg).await?;
     let room = access::writable(&db::db(env)?, room_id, &me.id).await?;
-    let info = encode_header(&room.to_room(false));
     let after_seq = query::seq(&query::params(req)?, "after_seq")?;
 
     // A fresh request: nothing the client sent reaches the room except what
     // is set here, so the identity cannot be forged and the token goes no
     // further.
-    let mut extra = vec![("upgrade", "websocket"), (ROOM_INFO_HEADER, info.as_str())];
+    let mut extra = vec![("upgrade", "websocket")];
     if creds.select_subprotocol {
         extra.push(("sec-websocket-protocol", SUBPROTOCOL));
     }
@@ -26,14 +24,5 @@ pub async fn upgrade(req: &Request, env: &Env, room_id: &str) -> ApiResult {
         Some(n) => format!("/ws?after_seq={n}"),
         None => "/ws".to_owned(),
     };
-    room_do::call(
-        env,
-        &room.id,
-        Some(&me.identity()),
-        Method::Get,
-        &path,
-        None,
-        &extra,
-    )
-    .await
+    room_do::call_as(env, &room, &me, Method::Get, &path, None, &extra).await
 }

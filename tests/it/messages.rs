@@ -106,6 +106,31 @@ pub async fn chat(socket: &mut Socket, client_ids: &[String], expect_total: usiz
     }
 }
 
+/// Every user joins `room` and sends `each` messages at once (client ids
+/// `u<user>-m<n>`), each hearing all of everyone's; what each one saw.
+pub async fn chat_together(users: &[TestUser], room: &str, each: usize) -> Vec<Chat> {
+    let mut sockets = Vec::new();
+    for u in users {
+        sockets.push(u.join(room).await.0);
+    }
+    let total = users.len() * each;
+    let tasks: Vec<_> = sockets
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut socket)| {
+            tokio::spawn(async move {
+                let ids: Vec<String> = (0..each).map(|j| format!("u{i}-m{j}")).collect();
+                chat(&mut socket, &ids, total).await
+            })
+        })
+        .collect();
+    let mut chats = Vec::new();
+    for t in tasks {
+        chats.push(t.await.expect("client task"));
+    }
+    chats
+}
+
 /// What one chatting client saw.
 pub struct Chat {
     /// `client_id` → acknowledged `seq`.
@@ -125,24 +150,9 @@ pub async fn concurrent_senders_share_one_order() {
     }
     let refs: Vec<&TestUser> = users.iter().collect();
     let room = room_with(&refs).await;
-    let mut sockets = Vec::new();
-    for u in &users {
-        sockets.push(u.join(&room).await.0);
-    }
-    let tasks: Vec<_> = sockets
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut socket)| {
-            tokio::spawn(async move {
-                let ids: Vec<String> = (0..EACH).map(|j| format!("u{i}-m{j}")).collect();
-                chat(&mut socket, &ids, CLIENTS * EACH).await
-            })
-        })
-        .collect();
     let mut orders = Vec::new();
     let mut all_acks = BTreeMap::new();
-    for t in tasks {
-        let chat = t.await.expect("client task");
+    for chat in chat_together(&users, &room, EACH).await {
         all_acks.extend(chat.acks);
         orders.push(chat.seen);
     }

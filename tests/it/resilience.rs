@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 
 use crate::client::TestUser;
-use crate::messages::{chat, history};
+use crate::messages::{chat_together, history};
 use crate::server::FAULTY_ROOM_PREFIX;
 use crate::unique;
 
@@ -25,25 +25,10 @@ pub async fn storage_faults_still_exactly_once() {
     for u in &users[1..] {
         u.join_room(&room).await;
     }
-    let mut sockets = Vec::new();
-    for u in &users {
-        sockets.push(u.join(&room).await.0);
-    }
-    let tasks: Vec<_> = sockets
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut socket)| {
-            tokio::spawn(async move {
-                let ids: Vec<String> = (0..EACH).map(|j| format!("f{i}-{j}")).collect();
-                chat(&mut socket, &ids, SENDERS * EACH).await
-            })
-        })
-        .collect();
     let mut orders = Vec::new();
     let mut acked = BTreeSet::new();
     let mut not_stored = 0;
-    for t in tasks {
-        let chat = t.await.expect("sender");
+    for chat in chat_together(&users, &room, EACH).await {
         acked.extend(chat.acks.into_keys());
         orders.push(chat.seen);
         not_stored += chat.not_stored;
