@@ -25,7 +25,7 @@ WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
 
 .PHONY: help setup tools npm chromium build floor migrate dev test lint fmt-check clippy unit it browser screenshot web-size \
-	bench bench-quick clean venv audit deny ci-lint api-fuzz
+	bench bench-quick chaos clean venv audit deny ci-lint api-fuzz
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -107,6 +107,10 @@ floor: tools npm ## build the benchmark floor (bench/floor/build)
 bench: build floor ## benchmarks against the floor → docs/benchmarks.md (minutes; not part of test)
 	cargo build --release -p edgechat-bench
 	ulimit -n 65536 2>/dev/null || true; taskset -c 1 target/release/edgechat-bench
+
+chaos: build ## the long crash run: kill -9 mid-stream CHAOS_CRASHES times over CHAOS_MESSAGES messages
+	CHAOS_CRASHES=$${CHAOS_CRASHES:-10} CHAOS_MESSAGES=$${CHAOS_MESSAGES:-10000} \
+	  cargo test --test it -- --exact crash::kill_9_mid_stream_loses_nothing --nocapture
 
 bench-quick: build floor ## one small run of each benchmark, as a smoke test
 	cargo build --release -p edgechat-bench

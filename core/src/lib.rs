@@ -7,6 +7,7 @@
 //! thin glue that turn requests, sockets and storage into calls on this crate.
 
 pub mod auth;
+pub mod backlog;
 pub mod bucket;
 pub mod config;
 pub mod cursor;

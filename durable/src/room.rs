@@ -10,6 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 
 use edgechat_core::auth::handshake::SUBPROTOCOL;
+use edgechat_core::backlog::{Backlog, BacklogLimits};
 use edgechat_core::frames::{binary_frame_error, parse_client_frame, ClientFrame, ServerFrame};
 use edgechat_core::identity::{
     decode_header, Identity, IDENTITY_HEADER, ROLE_HEADER, ROOM_HEADER, ROOM_INFO_HEADER,
@@ -43,12 +44,21 @@ const TYPING_INTERVAL_MS: i64 = 500;
 const REPLAY_PAGE: u32 = 500;
 /// Close code for a socket whose user left or was removed from the room.
 const CLOSE_REMOVED: u16 = 4403;
+/// Close code for a socket that stopped reading (see `core::backlog`).
+const CLOSE_NOT_READING: u16 = 4408;
 
 /// What a socket carries through hibernation.
 #[derive(Clone, Serialize, Deserialize)]
 struct SocketMeta {
     who: Identity,
     role: Role,
+    /// Tells this socket apart from the user's others (empty on sockets
+    /// accepted before ids existed: those are never closed as stuck).
+    #[serde(default)]
+    sid: String,
+    /// Closed by the room as not reading; its close event finds nothing to do.
+    #[serde(default)]
+    dropped: bool,
 }
 
 impl SocketMeta {
@@ -100,6 +110,10 @@ pub struct Room {
     unread_pushed_at: Cell<i64>,
     /// Share of batches that fail on purpose (local development only).
     fault_percent: Cell<u32>,
+    /// What each socket was sent since it was last heard from.
+    backlog: RefCell<Backlog>,
+    /// The sockets are due a check for ones that stopped reading.
+    sweep_due: Cell<bool>,
 }
 
 fn now() -> Timestamp {
@@ -122,6 +136,29 @@ fn limits(env: &Env) -> Limits {
         burst: num("LIMIT_MSG_BURST", 10),
         per_second: num("LIMIT_MSG_PER_SECOND", 5),
     }
+}
+
+fn backlog_limits(env: &Env) -> BacklogLimits {
+    let defaults = BacklogLimits::default();
+    let num = |name: &str| {
+        env.var(name)
+            .ok()
+            .and_then(|v| v.to_string().trim().parse::<i64>().ok())
+            .filter(|n| *n > 0)
+    };
+    BacklogLimits {
+        max_frames: num("LIMIT_SOCKET_BACKLOG_FRAMES")
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(defaults.max_frames),
+        max_silence_ms: num("LIMIT_SOCKET_SILENCE_SECONDS")
+            .map_or(defaults.max_silence_ms, |s| s.saturating_mul(1000)),
+    }
+}
+
+/// A socket id: unique enough among one room's sockets.
+fn socket_id() -> String {
+    let part = || (worker::js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    format!("{:08x}{:08x}", part(), part())
 }
 
 fn problem(r: &Refusal) -> Result<Response> {
@@ -184,7 +221,7 @@ impl Room {
             .into_iter()
             .filter_map(|ws| {
                 let meta = ws.deserialize_attachment::<SocketMeta>().ok().flatten()?;
-                Some((ws, meta))
+                (!meta.dropped).then_some((ws, meta))
             })
             .collect()
     }
@@ -212,6 +249,34 @@ impl Room {
                 send(&ws, &text);
             }
         }
+        if self.backlog.borrow_mut().sent() {
+            self.sweep_due.set(true);
+        }
+    }
+
+    /// Closes the sockets that stopped reading, when a check is due, so
+    /// what the runtime queues for them stops growing; the room goes on.
+    async fn sweep_stuck(&self) -> Result<()> {
+        if !self.sweep_due.replace(false) {
+            return Ok(());
+        }
+        let t = now();
+        for (ws, mut meta) in self.sockets() {
+            if meta.sid.is_empty() || !self.backlog.borrow_mut().stuck(&meta.sid, t) {
+                continue;
+            }
+            let _ = ws.close(
+                Some(CLOSE_NOT_READING),
+                Some("not reading: read your frames, and ping when idle"),
+            );
+            self.backlog.borrow_mut().forget(&meta.sid);
+            meta.dropped = true;
+            ws.serialize_attachment(&meta)?;
+            if let Some(user) = self.with_online(None, |o| o.disconnect(&meta.who.id)) {
+                self.presence.borrow_mut().left(user);
+            }
+        }
+        self.schedule_presence().await
     }
 
     /// Takes a write; answers at once or queues it and drives the batches.
@@ -277,6 +342,9 @@ impl Room {
             // Writers hear first; what follows (hub pushes, the unread
             // alarm) must never keep an ack from going out.
             self.deliver(outcomes);
+            if let Err(e) = self.sweep_stuck().await {
+                worker::console_error!("checking for stuck sockets: {e}");
+            }
             if committed {
                 if let Err(e) = self.after_commit(&room_id, &writes, notified).await {
                     worker::console_error!("after a commit: {e}");
@@ -489,6 +557,8 @@ impl Room {
         let meta = SocketMeta {
             who: who.clone(),
             role,
+            sid: socket_id(),
+            dropped: false,
         };
         pair.server.serialize_attachment(&meta)?;
         let first_socket = self.with_online(None, |o| o.connect(&who));
@@ -725,6 +795,7 @@ fn answer_now(waiter: Waiter, answer: Immediate) {
 
 impl DurableObject for Room {
     fn new(state: State, env: Env) -> Self {
+        let backlog = Backlog::new(backlog_limits(&env));
         Self {
             state,
             env,
@@ -738,6 +809,8 @@ impl DurableObject for Room {
             unread_dirty: Cell::new(false),
             unread_pushed_at: Cell::new(0),
             fault_percent: Cell::new(0),
+            backlog: RefCell::new(backlog),
+            sweep_due: Cell::new(false),
         }
     }
 
@@ -812,6 +885,10 @@ impl DurableObject for Room {
             ws.close(Some(1011), Some("socket lost its identity"))?;
             return Ok(());
         };
+        if meta.dropped {
+            return Ok(());
+        }
+        self.backlog.borrow_mut().heard(&meta.sid, now());
         match message {
             WebSocketIncomingMessage::String(text) => {
                 self.load(None).await?;
@@ -845,6 +922,10 @@ impl Room {
         let Some(meta) = ws.deserialize_attachment::<SocketMeta>().ok().flatten() else {
             return Ok(());
         };
+        if meta.dropped {
+            return Ok(());
+        }
+        self.backlog.borrow_mut().forget(&meta.sid);
         let woke_now = self.online.borrow().is_none();
         let left = if woke_now {
             // Rebuilt without this socket: the user left if nothing of theirs remains.

@@ -15,9 +15,14 @@ use crate::base_url;
 /// How long a test waits for a frame that must come.
 pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// `ws://…` for an API path.
+/// `ws://…` for an API path of the shared test server.
 pub fn ws_url(path: &str) -> String {
-    format!("{}{path}", base_url().replacen("http", "ws", 1))
+    ws_url_at(base_url(), path)
+}
+
+/// `ws://…` for an API path of the server at `base`.
+pub fn ws_url_at(base: &str, path: &str) -> String {
+    format!("{}{path}", base.replacen("http", "ws", 1))
 }
 
 /// An open socket to the server.
@@ -33,12 +38,31 @@ pub async fn try_connect(path: &str, headers: &[(&str, &str)]) -> Result<Socket,
         .map(|(s, _)| s)
 }
 
+/// Like [`try_connect`], to the server at `base`.
+pub async fn try_connect_at(
+    base: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<Socket, (u16, String)> {
+    request_socket(&ws_url_at(base, path), path, headers)
+        .await
+        .map(|(s, _)| s)
+}
+
 /// Like [`try_connect`], also returning the upgrade response's headers.
 pub async fn try_connect_with_response(
     path: &str,
     headers: &[(&str, &str)],
 ) -> Result<(Socket, tokio_tungstenite::tungstenite::http::HeaderMap), (u16, String)> {
-    let mut req = ws_url(path).into_client_request().expect("valid ws url");
+    request_socket(&ws_url(path), path, headers).await
+}
+
+async fn request_socket(
+    url: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Result<(Socket, tokio_tungstenite::tungstenite::http::HeaderMap), (u16, String)> {
+    let mut req = url.into_client_request().expect("valid ws url");
     for (name, value) in headers {
         req.headers_mut().insert(
             HeaderName::from_bytes(name.as_bytes()).expect("header name"),
@@ -48,7 +72,8 @@ pub async fn try_connect_with_response(
     match tokio_tungstenite::connect_async(req).await {
         Ok((ws, resp)) => Ok((Socket { ws }, resp.headers().clone())),
         Err(WsError::Http(resp)) => Err(refusal(&resp)),
-        Err(e) => panic!("socket to {path} failed: {e}"),
+        // Not an HTTP answer (refused, reset): status 0.
+        Err(e) => Err((0, format!("socket to {path} failed: {e}"))),
     }
 }
 
@@ -72,24 +97,32 @@ pub struct Api {
     http: reqwest::Client,
     /// The client IP this client claims.
     pub ip: String,
+    /// `http://127.0.0.1:<port>` of the server it talks to.
+    pub base: String,
 }
 
 impl Api {
-    /// A client with an IP no other test uses.
+    /// A client of the shared test server with an IP no other test uses.
     pub fn new() -> Self {
+        Self::at(base_url())
+    }
+
+    /// A client of the server at `base` with an IP no other test uses.
+    pub fn at(base: &str) -> Self {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(1);
         let n = N.fetch_add(1, Ordering::Relaxed);
         Self {
             http: reqwest::Client::new(),
             ip: format!("10.{}.{}.{}", n >> 16 & 255, n >> 8 & 255, n & 255),
+            base: base.to_owned(),
         }
     }
 
     /// A request to an API path with this client's IP.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
-            .request(method, format!("{}{path}", base_url()))
+            .request(method, format!("{}{path}", self.base))
             .header("cf-connecting-ip", &self.ip)
     }
 
@@ -125,8 +158,12 @@ pub struct TestUser {
 impl TestUser {
     /// Registers a fresh user whose name starts with `prefix`.
     pub async fn new(prefix: &str) -> Self {
+        Self::new_with(Api::new(), prefix).await
+    }
+
+    /// Registers a fresh user through `api`.
+    pub async fn new_with(api: Api, prefix: &str) -> Self {
         let username = crate::unique(prefix);
-        let api = Api::new();
         let resp = api
             .post(
                 "/api/v1/auth/register",
@@ -207,7 +244,8 @@ impl TestUser {
     /// Opens the socket of `room` and reads its `welcome` frame.
     pub async fn join(&self, room: &str) -> (Socket, Value) {
         let auth = format!("Bearer {}", self.token());
-        let mut socket = try_connect(
+        let mut socket = try_connect_at(
+            &self.api.base,
             &format!("/api/v1/rooms/{room}/ws"),
             &[("authorization", &auth)],
         )
@@ -258,21 +296,39 @@ impl Socket {
 
     /// The next JSON text frame, or `None` if none comes within `wait`.
     pub async fn next_frame_within(&mut self, wait: Duration) -> Option<Value> {
+        self.poll_frame(wait)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The next JSON text frame, `Ok(None)` if none comes within `wait`, or
+    /// why the socket ended.
+    pub async fn poll_frame(&mut self, wait: Duration) -> Result<Option<Value>, String> {
         loop {
             let msg = match tokio::time::timeout(wait, self.ws.next()).await {
-                Err(_) => return None,
-                Ok(None) => panic!("socket closed by the server"),
-                Ok(Some(Err(e))) => panic!("socket failed: {e}"),
+                Err(_) => return Ok(None),
+                Ok(None) => return Err("socket closed by the server".to_owned()),
+                Ok(Some(Err(e))) => return Err(format!("socket failed: {e}")),
                 Ok(Some(Ok(msg))) => msg,
             };
             match msg {
                 Message::Text(text) => {
-                    return Some(serde_json::from_str(&text).expect("server frames are JSON"))
+                    return Ok(Some(
+                        serde_json::from_str(&text).expect("server frames are JSON"),
+                    ))
                 }
-                Message::Close(frame) => panic!("socket closed by the server: {frame:?}"),
+                Message::Close(frame) => {
+                    return Err(format!("socket closed by the server: {frame:?}"))
+                }
                 _ => {}
             }
         }
+    }
+
+    /// Sends a `send` frame; false when the socket is gone.
+    pub async fn try_say(&mut self, client_id: &str, body: &str) -> bool {
+        let frame = serde_json::json!({"type": "send", "client_id": client_id, "body": body});
+        self.ws.send(Message::text(frame.to_string())).await.is_ok()
     }
 
     /// The close code the server ends the socket with, skipping other frames.
@@ -301,6 +357,27 @@ impl Socket {
                 frame["type"], "error",
                 "expected a {kind} frame, got {frame}"
             );
+        }
+    }
+
+    /// Every JSON frame until the server closes the socket, and its close
+    /// code; panics if that takes longer than [`FRAME_TIMEOUT`] per frame.
+    pub async fn frames_until_close(&mut self) -> (Vec<Value>, Option<u16>) {
+        let mut frames = Vec::new();
+        loop {
+            let next = tokio::time::timeout(FRAME_TIMEOUT, self.ws.next())
+                .await
+                .expect("a frame or the close in time");
+            match next {
+                None | Some(Err(_)) => return (frames, None),
+                Some(Ok(Message::Close(frame))) => {
+                    return (frames, frame.map(|f| u16::from(f.code)))
+                }
+                Some(Ok(Message::Text(text))) => {
+                    frames.push(serde_json::from_str(&text).expect("server frames are JSON"));
+                }
+                Some(Ok(_)) => {}
+            }
         }
     }
 

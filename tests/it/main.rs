@@ -18,6 +18,7 @@ mod auth;
 mod browser;
 mod browser_session;
 mod consumers;
+mod crash;
 mod health;
 mod messages;
 mod notifications;
@@ -122,6 +123,8 @@ fn main() {
         notifications::stream_needs_auth_and_an_allowed_origin,
         resilience::storage_faults_still_exactly_once,
         resilience::abrupt_clients_leave_the_room_working,
+        resilience::a_client_that_never_reads_is_closed,
+        crash::kill_9_mid_stream_loses_nothing,
         room_socket::plain_get_is_426,
         room_socket::two_clients_chat_and_other_rooms_hear_nothing,
         room_socket::welcome_lists_who_is_online,

@@ -2,12 +2,13 @@
 //! faults, hibernation and abrupt clients.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::client::TestUser;
+use crate::client::{Api, TestUser};
 use crate::messages::{chat_together, history};
-use crate::server::FAULTY_ROOM_PREFIX;
+use crate::server::{Server, FAULTY_ROOM_PREFIX};
 use crate::unique;
 
 pub async fn storage_faults_still_exactly_once() {
@@ -100,4 +101,88 @@ pub async fn abrupt_clients_leave_the_room_working() {
     }
     a.send_json(&json!({"type": "ping"})).await;
     assert_eq!(a.next_of("pong").await["type"], "pong");
+}
+
+pub async fn a_client_that_never_reads_is_closed() {
+    // Low limits on a server of its own: a socket more than 100 frames
+    // behind and silent for over a second is closed.
+    const SENT: usize = 600;
+    let server = Server::start_with(&[
+        "LIMIT_SOCKET_BACKLOG_FRAMES:100".to_owned(),
+        "LIMIT_SOCKET_SILENCE_SECONDS:1".to_owned(),
+        "LIMIT_MSG_BURST:1000".to_owned(),
+        "LIMIT_MSG_PER_SECOND:1000".to_owned(),
+    ])
+    .await;
+    let base = server.base_url();
+    let (ann, bob, carol) = (
+        TestUser::new_with(Api::at(&base), "ann").await,
+        TestUser::new_with(Api::at(&base), "bob").await,
+        TestUser::new_with(Api::at(&base), "carol").await,
+    );
+    let room = ann.create_room("public").await;
+    bob.join_room(&room).await;
+    carol.join_room(&room).await;
+    let (mut never_reads, _) = bob.join(&room).await;
+    let (mut c, _) = carol.join(&room).await;
+    let (mut a, _) = ann.join(&room).await;
+    let bob_id = bob.id().to_owned();
+
+    // Carol only listens, and pings now and then: she stays.
+    let listener = tokio::spawn(async move {
+        let (mut messages, mut bob_left) = (0, false);
+        while messages < SENT || !bob_left {
+            c.send_json(&json!({"type": "ping"})).await;
+            let Some(f) = c.next_frame_within(Duration::from_millis(300)).await else {
+                continue;
+            };
+            match f["type"].as_str() {
+                Some("message") => messages += 1,
+                Some("presence") => {
+                    bob_left |= f["left"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|u| u["id"] == bob_id);
+                }
+                _ => {}
+            }
+        }
+    });
+    // Ann sends for about three seconds, 20 every 100 ms.
+    let mut acks = 0;
+    for burst in 0..SENT / 20 {
+        for i in 0..20 {
+            a.say(&format!("m{burst}-{i}"), "a message nobody minds missing")
+                .await;
+        }
+        let tick = Instant::now() + Duration::from_millis(100);
+        while let Some(f) = a
+            .next_frame_within(tick.saturating_duration_since(Instant::now()))
+            .await
+        {
+            acks += usize::from(f["type"] == "ack");
+        }
+    }
+    while acks < SENT {
+        let f = a.next_frame().await;
+        assert_ne!(f["type"], "error", "{f}");
+        acks += usize::from(f["type"] == "ack");
+    }
+    listener
+        .await
+        .expect("carol heard everything and saw Bob go");
+
+    // Bob was closed partway: what was queued for him stopped growing.
+    let (frames, code) = never_reads.frames_until_close().await;
+    let got = frames.iter().filter(|f| f["type"] == "message").count();
+    assert_eq!(code, Some(4408), "closed as not reading");
+    assert!(
+        got < SENT,
+        "the room stopped sending to Bob ({got} of {SENT})"
+    );
+    // The room goes on.
+    a.say("after", "still going").await;
+    assert_eq!(a.next_of("ack").await["client_id"], "after");
+    drop(server);
 }

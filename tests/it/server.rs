@@ -1,6 +1,5 @@
 //! Starts and stops the `wrangler dev` the tests run against.
 
-use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -28,7 +27,9 @@ pub struct Server {
     child: Child,
     port: u16,
     log: PathBuf,
-    _state: TempDir,
+    persist: PathBuf,
+    extra_vars: Vec<String>,
+    state: TempDir,
 }
 
 fn root() -> PathBuf {
@@ -77,6 +78,12 @@ impl Server {
     /// Applies the migrations to a fresh state directory, starts the server
     /// and waits for `/health`.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`Server::start`], with `NAME:value` vars that override the
+    /// test configuration.
+    pub async fn start_with(extra_vars: &[String]) -> Self {
         let index = root().join("build/index.js");
         assert!(
             index.exists(),
@@ -100,38 +107,71 @@ impl Server {
         );
 
         let port = free_port();
-        let log_file = File::create(&log).expect("log file");
-        let mut cmd = wrangler(state.path());
-        cmd.args([
-            "dev",
-            "--ip",
-            "127.0.0.1",
-            "--show-interactive-dev-session=false",
-        ])
-        .args(["--port", &port.to_string()])
-        .args(["--inspector-port", &free_port().to_string()])
-        .arg("--persist-to")
-        .arg(&persist)
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().expect("log file"))
-        .stderr(log_file);
-        // Every var is given here, so a developer's .dev.vars cannot change the tests.
-        for var in vars(port) {
-            cmd.args(["--var", &var]);
-        }
-        // Its own process group, so stopping it also stops workerd.
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd.spawn().expect("spawn wrangler dev");
+        let child = spawn(state.path(), &persist, &log, port, extra_vars);
         let mut server = Self {
             child,
             port,
             log,
-            _state: state,
+            persist,
+            extra_vars: extra_vars.to_vec(),
+            state,
         };
         server.wait_healthy().await;
         server
     }
 
+    /// Kills the runtime at once (`kill -9` of wrangler and workerd): no
+    /// request finishes, nothing is flushed.
+    pub fn crash(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port and persisted state.
+    pub async fn restart(&mut self) {
+        self.child = spawn(
+            self.state.path(),
+            &self.persist,
+            &self.log,
+            self.port,
+            &self.extra_vars,
+        );
+        self.wait_healthy().await;
+    }
+}
+
+/// Starts `wrangler dev` on `port` over `persist`, appending its output to `log`.
+fn spawn(state: &Path, persist: &Path, log: &Path, port: u16, extra_vars: &[String]) -> Child {
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log file");
+    let mut cmd = wrangler(state);
+    cmd.args([
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--show-interactive-dev-session=false",
+    ])
+    .args(["--port", &port.to_string()])
+    .args(["--inspector-port", &free_port().to_string()])
+    .arg("--persist-to")
+    .arg(persist)
+    .stdin(Stdio::null())
+    .stdout(log_file.try_clone().expect("log file"))
+    .stderr(log_file);
+    // Every var is given here, so a developer's .dev.vars cannot change the tests.
+    for var in vars(port).iter().chain(extra_vars) {
+        cmd.args(["--var", var]);
+    }
+    // Its own process group, so stopping it also stops workerd.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    cmd.spawn().expect("spawn wrangler dev")
+}
+
+impl Server {
     async fn wait_healthy(&mut self) {
         let started = Instant::now();
         let url = format!("{}/health", self.base_url());

@@ -8,6 +8,7 @@ const MAX_DELAY_MS = 30_000;
 // Each ping wakes a hibernating room object, so not too often.
 const PING_EVERY_MS = 30_000;
 const PONG_WITHIN_MS = 10_000;
+const NOT_READING = 4408;
 
 /** The wait before reconnect attempt `n` (0-based): half fixed, half random. */
 export function backoff(n, random = Math.random) {
@@ -86,7 +87,8 @@ export class ReconnectingSocket {
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.detach();
-      if (e.code >= 4000 && e.code < 5000) {
+      // 4408: the room closed a socket that fell behind; resume at once.
+      if (e.code >= 4000 && e.code < 5000 && e.code !== NOT_READING) {
         this.stop();
         this.onGone?.(e.code);
       } else {
