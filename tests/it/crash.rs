@@ -68,6 +68,9 @@ struct Outcome {
     reconnects: usize,
     /// Sends repeated on a new socket because the old one ended unacked.
     resent: usize,
+    /// Of those, the ones stored before the crash (the replay brought them
+    /// back before the repeat was acked): the ack was lost, not the message.
+    stored_unacked: usize,
 }
 
 pub async fn kill_9_mid_stream_loses_nothing() {
@@ -126,9 +129,11 @@ pub async fn kill_9_mid_stream_loses_nothing() {
     let (lost, duplicated) = check(&outcomes, &stored, plan.total());
     let reconnects: usize = outcomes.iter().map(|o| o.reconnects).sum();
     let resent: usize = outcomes.iter().map(|o| o.resent).sum();
+    let stored_unacked: usize = outcomes.iter().map(|o| o.stored_unacked).sum();
     eprintln!(
         "crash run: {} messages, {} crashes survived, {reconnects} reconnects, \
-         {resent} sends repeated, {lost} lost, {duplicated} duplicated",
+         {resent} sends repeated ({stored_unacked} of them stored before the crash, \
+         their ack lost), {lost} lost, {duplicated} duplicated",
         plan.total(),
         plan.crashes
     );
@@ -183,7 +188,9 @@ async fn client(
         seen: Vec::new(),
         reconnects: 0,
         resent: 0,
+        stored_unacked: 0,
     };
+    let mut resent = BTreeSet::new();
     let mut next = 0;
     let mut unacked: BTreeSet<String> = BTreeSet::new();
     let mut connections = 0;
@@ -203,6 +210,7 @@ async fn client(
         out.reconnects = connections - 1;
         // Whatever was in flight when the last socket ended goes again.
         out.resent += unacked.len();
+        resent.extend(unacked.iter().cloned());
         let mut retry: Vec<(Instant, String)> = unacked
             .iter()
             .map(|c| (Instant::now(), c.clone()))
@@ -237,6 +245,9 @@ async fn client(
                     let cid = frame["client_id"].as_str().unwrap().to_owned();
                     let seq = frame["seq"].as_u64().unwrap();
                     unacked.remove(&cid);
+                    if resent.remove(&cid) && out.seen.iter().any(|(_, c)| *c == cid) {
+                        out.stored_unacked += 1;
+                    }
                     match out.acks.insert(cid, seq) {
                         Some(old) => assert_eq!(old, seq, "a repeat is acked with the same seq"),
                         None => {
