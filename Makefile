@@ -162,5 +162,5 @@ ci-lint: venv ## actionlint (with shellcheck) and zizmor over .github/
 api-fuzz: venv ## schemathesis against the server that `make dev` serves at PORT
 	$(VENV)/bin/python tests/api-fuzz/run.py http://127.0.0.1:$(PORT)
 
-clean: ## remove build output, local state and the Python tools
-	rm -rf build target .wrangler $(VENV)
+clean: ## remove build output (fuzzing's included), local state and the Python tools
+	rm -rf build target fuzz/target .wrangler $(VENV)
