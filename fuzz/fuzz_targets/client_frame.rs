@@ -5,8 +5,8 @@
 //! Every socket message a client sends goes through the parser, so besides
 //! never panicking it must hold to the protocol's rules:
 //! - a frame over `MAX_FRAME_BYTES` is always `payload_too_large`, and no
-//!   smaller one ever is; padding a JSON frame with whitespace past the limit
-//!   keeps its top-level `client_id` in the refusal;
+//!   smaller one ever is; padding any frame past the limit makes it one, and
+//!   padding JSON with spaces keeps its top-level `client_id` in the refusal;
 //! - only `invalid_frame`, `unknown_type` and `payload_too_large` are used;
 //! - a refusal names the frame's top-level string `client_id`, if any;
 //! - every refusal renders as a JSON `error` frame with the same code and
@@ -27,11 +27,12 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let _ = check_text(&text);
 
-    // Whitespace around JSON keeps it the same JSON, now over the limit.
+    // Padded past the limit: refused for its size whatever it holds. Spaces
+    // after JSON keep it the same JSON, so it keeps its client_id.
     if text.len() <= MAX_FRAME_BYTES {
+        let padded = format!("{text}{}", " ".repeat(MAX_FRAME_BYTES + 1 - text.len()));
+        let err = check_text(&padded).expect_err("an oversize frame is refused");
         if let Ok(value) = serde_json::from_str::<Value>(&text) {
-            let padded = format!("{text}{}", " ".repeat(MAX_FRAME_BYTES + 1 - text.len()));
-            let err = check_text(&padded).expect_err("an oversize frame is refused");
             assert_eq!(
                 err.client_id.as_deref(),
                 value.get("client_id").and_then(Value::as_str),
@@ -96,8 +97,10 @@ fn check_text(text: &str) -> Result<ClientFrame, FrameError> {
             let value: Value = serde_json::from_str(text).expect("an accepted frame is JSON");
             let canonical = canonical_json(frame);
             assert_eq!(value.get("type"), canonical.get("type"));
+            let canonical = canonical.to_string();
+            assert!(canonical.len() <= text.len(), "{canonical} from {text:?}");
             assert_eq!(
-                parse_client_frame(&canonical.to_string()).as_ref(),
+                parse_client_frame(&canonical).as_ref(),
                 Ok(frame),
                 "canonical form of {text:?}"
             );
@@ -120,14 +123,20 @@ fn check_error_frame(err: &FrameError) {
     );
 }
 
-/// The frame as a client would plainly write it.
+/// The frame as a client would plainly write it: never longer than the
+/// text it was parsed from, so it is never over the limit either.
 fn canonical_json(frame: &ClientFrame) -> Value {
     match frame {
         ClientFrame::Send {
             client_id,
             body,
-            reply_to,
-        } => json!({"type": "send", "client_id": client_id, "body": body, "reply_to": reply_to}),
+            reply_to: None,
+        } => json!({"type": "send", "client_id": client_id, "body": body}),
+        ClientFrame::Send {
+            client_id,
+            body,
+            reply_to: Some(seq),
+        } => json!({"type": "send", "client_id": client_id, "body": body, "reply_to": seq}),
         ClientFrame::Edit { seq, body } => json!({"type": "edit", "seq": seq, "body": body}),
         ClientFrame::Delete { seq } => json!({"type": "delete", "seq": seq}),
         ClientFrame::Typing => json!({"type": "typing"}),
