@@ -9,6 +9,10 @@ PORT ?= 8787
 CARGO_BIN := $(HOME)/.cargo/bin
 WORKER_BUILD_VERSION := 0.8.7
 CARGO_DENY_VERSION := 0.20.2
+CARGO_FUZZ_VERSION := 0.13.2
+# Seconds each fuzz target runs in `make fuzz` (and so in `make test`).
+FUZZ_SECONDS ?= 10
+FUZZ_TARGETS := client_frame validators cursor_and_limits mentions tokens
 VENV := .venv
 # The CLI must match the wasm-bindgen crate exactly; read it from the lockfile.
 WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/version = "\(.*\)"/\1/p}' Cargo.lock)
@@ -25,7 +29,7 @@ WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
 
 .PHONY: help setup tools npm chromium build floor migrate dev test lint fmt-check clippy unit it browser screenshot web-size \
-	bench bench-quick chaos clean venv audit deny ci-lint api-fuzz
+	bench bench-quick chaos clean venv audit deny ci-lint api-fuzz fuzz fuzz-long
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -72,7 +76,7 @@ dev: setup build migrate ## serve the whole product at http://127.0.0.1:$(PORT)
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) \
 	  $(if $(filter-out 8787,$(PORT)),--var ALLOWED_ORIGINS:http://127.0.0.1:$(PORT)$(comma)http://localhost:$(PORT))
 
-test: lint unit audit it ## everything: format, lint, supply-chain and workflow checks, unit and integration tests
+test: lint unit audit fuzz it ## everything: format, lint, supply-chain and workflow checks, unit, fuzz and integration tests
 
 lint: fmt-check clippy ## format and lint checks
 
@@ -85,6 +89,29 @@ clippy: ## clippy with pedantic lints, warnings are errors
 unit: ## host unit and property tests of every crate (seconds)
 	cargo test -p edgechat-core -p edgechat-durable
 	cargo test -p edgechat --lib
+
+fuzz: ## each fuzz target of core/ for FUZZ_SECONDS (10) s on nightly; any crash fails
+	@rustup toolchain list | grep '^nightly' >/dev/null || rustup toolchain install nightly --profile minimal
+	@if [ "$$($(CARGO_BIN)/cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $(CARGO_FUZZ_VERSION)" ]; then \
+	  echo "installing cargo-fuzz $(CARGO_FUZZ_VERSION) (about a minute, once)"; \
+	  cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION); fi
+	cargo +nightly fuzz build
+	@# New inputs go to fuzz/target/corpus (ignored, kept between runs); the
+	@# seeds in fuzz/corpus are only read. A crashing input lands in fuzz/artifacts.
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/target/corpus/$$t; \
+	  printf '  %-18s ' "$$t"; \
+	  if ! cargo +nightly fuzz run $$t fuzz/target/corpus/$$t fuzz/corpus/$$t -- \
+	      -max_total_time=$(FUZZ_SECONDS) -timeout=10 > fuzz/target/$$t.log 2>&1; then \
+	    echo FAILED; grep -E -A3 'panicked at|ERROR:|SUMMARY:|^error' fuzz/target/$$t.log | head -n 30 \
+	      || tail -n 30 fuzz/target/$$t.log; \
+	    grep -A2 '^Reproduce with:' fuzz/target/$$t.log || true; \
+	    echo "fuzz target $$t failed: full log in fuzz/target/$$t.log, input in fuzz/artifacts/$$t/"; \
+	    exit 1; fi; \
+	  grep -E '^Done [0-9]+ runs' fuzz/target/$$t.log; done
+
+fuzz-long: FUZZ_SECONDS = 600
+fuzz-long: fuzz ## `make fuzz` for 10 minutes per target (or FUZZ_SECONDS)
 
 it: build venv chromium ## integration tests against a real `wrangler dev` (API fuzzing, the guide's example and browser tests included)
 	cargo test --test it
@@ -139,5 +166,5 @@ ci-lint: venv ## actionlint (with shellcheck) and zizmor over .github/
 api-fuzz: venv ## schemathesis against the server that `make dev` serves at PORT
 	$(VENV)/bin/python tests/api-fuzz/run.py http://127.0.0.1:$(PORT)
 
-clean: ## remove build output, local state and the Python tools
-	rm -rf build target .wrangler $(VENV)
+clean: ## remove build output (fuzzing's included), local state and the Python tools
+	rm -rf build target fuzz/target .wrangler $(VENV)

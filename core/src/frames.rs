@@ -1,5 +1,8 @@
 //! The WebSocket protocol: frames as JSON text, tagged by `type` (API.md, "Real time").
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -82,28 +85,32 @@ impl FrameError {
 
 /// Parses a text frame, telling apart oversize, non-JSON, unknown and
 /// malformed frames so each gets its own error code.
+///
+/// The size is checked before anything is built: an oversize frame is only
+/// scanned for its `client_id` (see [`ClientIdProbe`]), never turned into a
+/// JSON tree.
 pub fn parse_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
-    let value: Result<Value, _> = serde_json::from_str(text);
-    let client_id = value
-        .as_ref()
-        .ok()
-        .and_then(|v| v.get("client_id"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
     if text.len() > MAX_FRAME_BYTES {
+        let client_id = serde_json::from_str::<ClientIdProbe>(text)
+            .ok()
+            .and_then(|probe| probe.0);
         return Err(FrameError::new(
             ErrorCode::PayloadTooLarge,
             format!("frames are limited to {MAX_FRAME_BYTES} bytes"),
             client_id,
         ));
     }
-    let Ok(value) = value else {
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
         return Err(FrameError::new(
             ErrorCode::InvalidFrame,
             "frame is not valid JSON",
             None,
         ));
     };
+    let client_id = value
+        .get("client_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let Some(kind) = value.get("type").and_then(Value::as_str).map(str::to_owned) else {
         return Err(FrameError::new(
             ErrorCode::InvalidFrame,
@@ -125,6 +132,64 @@ pub fn parse_client_frame(text: &str) -> Result<ClientFrame, FrameError> {
             client_id,
         )
     })
+}
+
+/// The string `client_id` of a JSON object, read in one pass that skips
+/// every other value without building it, so that refusing an oversize
+/// frame costs a scan, not a tree. As with `Value::get`, the last
+/// `client_id` wins and a non-string one counts as none.
+struct ClientIdProbe(Option<String>);
+
+impl<'de> Deserialize<'de> for ClientIdProbe {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ProbeVisitor)
+    }
+}
+
+struct ProbeVisitor;
+
+impl<'de> Visitor<'de> for ProbeVisitor {
+    type Value = ClientIdProbe;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ClientIdProbe, A::Error> {
+        let mut client_id = None;
+        while let Some(IsClientId(is_client_id)) = map.next_key()? {
+            if is_client_id {
+                client_id = match map.next_value()? {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                };
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(ClientIdProbe(client_id))
+    }
+}
+
+/// An object key, remembered only as whether it is `client_id`.
+struct IsClientId(bool);
+
+impl<'de> Deserialize<'de> for IsClientId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = IsClientId;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<IsClientId, E> {
+                Ok(IsClientId(key == "client_id"))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
 }
 
 /// The error for a binary frame: the protocol is JSON text only.
@@ -321,6 +386,28 @@ mod tests {
             binary_frame_error(MAX_FRAME_BYTES + 1).code,
             ErrorCode::PayloadTooLarge
         );
+    }
+
+    #[test]
+    fn oversize_frame_keeps_only_a_top_level_string_client_id() {
+        let pad = " ".repeat(MAX_FRAME_BYTES);
+        let big = |json: &str| parse_client_frame(&format!("{json}{pad}")).unwrap_err();
+        let id = |json: &str| big(json).client_id;
+        assert_eq!(
+            big(r#"{"type":"send","client_id":"c","body":"b"}"#).code,
+            ErrorCode::PayloadTooLarge
+        );
+        assert_eq!(
+            id(r#"{"client_id":"a","client_id":"b"}"#).as_deref(),
+            Some("b")
+        );
+        assert_eq!(id(r#"{"client\u005fid":"esc"}"#).as_deref(), Some("esc"));
+        assert_eq!(id(r#"{"client_id":7}"#), None);
+        assert_eq!(id(r#"{"client_id":"a","client_id":null}"#), None);
+        assert_eq!(id(r#"{"body":{"client_id":"nested"}}"#), None);
+        assert_eq!(id(r#"["client_id","x"]"#), None);
+        assert_eq!(id(r#"{"client_id":"c""#), None);
+        assert_eq!(big(&"[".repeat(10_000)).code, ErrorCode::PayloadTooLarge);
     }
 
     #[test]

@@ -223,10 +223,13 @@ pub fn verify(token: &str, keys: &Keys, now_secs: i64) -> Result<Claims, TokenEr
     if claims.iss != ISSUER || claims.aud != AUDIENCE {
         return Err(TokenError::WrongParty);
     }
-    if now_secs > claims.exp + LEEWAY_SECS {
+    // Saturating: at the ends of i64 the comparisons stay exact instead of
+    // overflowing (a panic in debug builds, a wrong answer in release).
+    if now_secs > claims.exp.saturating_add(LEEWAY_SECS) {
         return Err(TokenError::Expired);
     }
-    if claims.nbf > now_secs + LEEWAY_SECS || claims.iat > now_secs + LEEWAY_SECS {
+    let latest = now_secs.saturating_add(LEEWAY_SECS);
+    if claims.nbf > latest || claims.iat > latest {
         return Err(TokenError::NotYetValid);
     }
     Ok(claims)
@@ -330,6 +333,27 @@ mod tests {
             verify(&token, &k, NOW - LEEWAY_SECS - 1),
             Err(TokenError::NotYetValid)
         );
+    }
+
+    #[test]
+    fn times_at_the_ends_of_i64_do_not_overflow() {
+        let k = keys();
+        let mut claims = Claims::new("u1", "j1", NOW);
+        claims.exp = i64::MAX;
+        let token = sign(&claims, &k);
+        assert_eq!(verify(&token, &k, NOW), Ok(claims.clone()));
+        assert_eq!(verify(&token, &k, i64::MAX), Ok(claims.clone()));
+        claims.iat = i64::MAX;
+        let token = sign(&claims, &k);
+        assert_eq!(verify(&token, &k, NOW), Err(TokenError::NotYetValid));
+        assert_eq!(
+            verify(&token, &k, i64::MAX - LEEWAY_SECS),
+            Ok(claims.clone())
+        );
+        claims.exp = i64::MIN;
+        let token = sign(&claims, &k);
+        assert_eq!(verify(&token, &k, i64::MIN), Err(TokenError::NotYetValid));
+        assert_eq!(verify(&token, &k, NOW), Err(TokenError::Expired));
     }
 
     #[test]
