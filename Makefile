@@ -91,7 +91,9 @@ unit: ## host unit and property tests of every crate (seconds)
 	cargo test -p edgechat --lib
 
 fuzz: ## each fuzz target of core/ for FUZZ_SECONDS (10) s on nightly; any crash fails
-	@rustup toolchain list | grep '^nightly' >/dev/null || rustup toolchain install nightly --profile minimal
+	@# The machine's nightly toolchain; rustup would fetch one from outside the registries.
+	@rustup toolchain list | grep -q '^nightly' \
+	  || { echo "make fuzz needs the nightly toolchain (rustup toolchain install nightly)"; exit 1; }
 	@if [ "$$($(CARGO_BIN)/cargo-fuzz --version 2>/dev/null)" != "cargo-fuzz $(CARGO_FUZZ_VERSION)" ]; then \
 	  echo "installing cargo-fuzz $(CARGO_FUZZ_VERSION) (about a minute, once)"; \
 	  cargo install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION); fi
