@@ -29,7 +29,7 @@ WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
 
 .PHONY: help setup tools npm chromium build floor migrate dev test lint fmt-check clippy unit it browser screenshot web-size \
-	bench bench-quick chaos clean venv audit deny ci-lint api-fuzz fuzz fuzz-long
+	bench bench-quick bench-s5 chaos clean venv audit deny ci-lint api-fuzz fuzz fuzz-long
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -135,7 +135,7 @@ floor: tools npm ## build the benchmark floor (bench/floor/build)
 
 bench: build floor ## benchmarks against the floor → docs/benchmarks.md (minutes; not part of test)
 	cargo build --release -p edgechat-bench
-	ulimit -n 65536 2>/dev/null || true; taskset -c 1 target/release/edgechat-bench
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench
 
 chaos: build ## the long crash run: kill -9 mid-stream CHAOS_CRASHES times over CHAOS_MESSAGES messages
 	CHAOS_CRASHES=$${CHAOS_CRASHES:-10} CHAOS_MESSAGES=$${CHAOS_MESSAGES:-10000} \
@@ -143,7 +143,11 @@ chaos: build ## the long crash run: kill -9 mid-stream CHAOS_CRASHES times over 
 
 bench-quick: build floor ## one small run of each benchmark, as a smoke test
 	cargo build --release -p edgechat-bench
-	taskset -c 1 target/release/edgechat-bench --quick
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench --quick
+
+bench-s5: build ## only S5 (10,000 sockets seated in one room), written into docs/benchmarks.md in place
+	cargo build --release -p edgechat-bench
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench --only S5
 
 venv: $(VENV)/.installed ## Python tools from PyPI wheels, pinned: schemathesis, websockets, zizmor, actionlint
 

@@ -31,6 +31,18 @@ impl Server {
     /// Starts `wrangler dev` for the config in `dir` on `cpu`, with `vars`,
     /// after applying D1 migrations when `migrate`.
     pub fn start(dir: &Path, cpu: &str, vars: &[String], migrate: bool) -> Self {
+        Self::start_seeded(dir, cpu, vars, migrate, &[])
+    }
+
+    /// As [`Server::start`], then runs each of `seed` (SQL) against the local
+    /// D1 before the server starts.
+    pub fn start_seeded(
+        dir: &Path,
+        cpu: &str,
+        vars: &[String],
+        migrate: bool,
+        seed: &[String],
+    ) -> Self {
         let wrangler = root().join("node_modules/.bin/wrangler");
         let state = tempfile::tempdir().expect("temp dir");
         let persist = state.path().join("state");
@@ -49,6 +61,21 @@ impl Server {
                 .arg(&persist)
                 .output()
                 .expect("migrations");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        for sql in seed {
+            let mut m = Command::new(&wrangler);
+            env(&mut m);
+            let out = m
+                .args(["d1", "execute", "DB", "--local", "--persist-to"])
+                .arg(&persist)
+                .args(["--command", sql])
+                .output()
+                .expect("seed");
             assert!(
                 out.status.success(),
                 "{}",
@@ -111,6 +138,11 @@ impl Server {
         panic!("server on {} never became healthy", self.port);
     }
 
+    /// The process group of the server's processes.
+    pub fn group(&self) -> u32 {
+        self.child.id()
+    }
+
     /// CPU time (user + system) of every process of the server, in µs.
     pub fn cpu_micros(&self) -> u64 {
         let group = self.child.id();
@@ -135,7 +167,7 @@ pub fn own_cpu_micros() -> u64 {
 }
 
 /// The process group and CPU time (user + system, µs) in a `/proc/*/stat` line.
-fn process_cpu(stat: &str) -> Option<(u32, u64)> {
+pub fn process_cpu(stat: &str) -> Option<(u32, u64)> {
     // The fields after the command name, which may hold spaces:
     // [0] state, [2] process group, [11] utime, [12] stime, in 1/100 s.
     let (_, rest) = stat.rsplit_once(')')?;

@@ -222,8 +222,12 @@ pub enum ServerFrame {
         me: User,
         /// The newest `seq` in the room.
         last_seq: u64,
-        /// Users with at least one open socket in the room, caller included.
+        /// Users with at least one open socket in the room, caller included:
+        /// the first [`ONLINE_LIST_MAX`](crate::presence::ONLINE_LIST_MAX)
+        /// by username.
         online: Vec<User>,
+        /// How many distinct users are online, caller included.
+        online_count: usize,
     },
     /// A new message.
     Message {
@@ -253,6 +257,11 @@ pub enum ServerFrame {
         joined: Vec<User>,
         /// Users whose last socket closed.
         left: Vec<User>,
+        /// How many distinct users are online after these changes.
+        online_count: usize,
+        /// The lists leave changes out (a large room); sent only when true.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        truncated: bool,
     },
     /// Someone else is typing.
     Typing {

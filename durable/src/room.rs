@@ -17,7 +17,7 @@ use edgechat_core::identity::{
 };
 use edgechat_core::mentions::preview;
 use edgechat_core::model::{Message, Notification, Role, Room as RoomInfo};
-use edgechat_core::presence::{Online, PresenceBuffer};
+use edgechat_core::presence::{self, Online, PresenceBuffer};
 use edgechat_core::problem::{status_of, Problem};
 use edgechat_core::room::{
     Actor, Immediate, Limits, Outcome, Refusal, Request as Write_, RoomMachine, Write,
@@ -34,8 +34,6 @@ use crate::faults::{self, StoreFault};
 use crate::tail::Tail;
 use crate::{hubs, journal};
 
-/// How long presence changes are collected before one frame announces them.
-const PRESENCE_INTERVAL_MS: i64 = 250;
 /// At most one unread poke per room per this interval.
 const UNREAD_INTERVAL_MS: i64 = 1000;
 /// At most one `typing` frame per user per this interval.
@@ -529,8 +527,8 @@ impl Room {
         if self.presence.borrow().is_empty() {
             return Ok(());
         }
-        self.schedule_alarm(now().millis() + PRESENCE_INTERVAL_MS)
-            .await
+        let interval = presence::interval_ms(self.with_online(None, |o| o.count()));
+        self.schedule_alarm(now().millis() + interval).await
     }
 
     async fn upgrade(&self, req: &Request, who: Identity, room_id: &str) -> Result<Response> {
@@ -576,7 +574,8 @@ impl Room {
                 room: RoomInfo { last_seq, ..info },
                 me: who.to_user(),
                 last_seq,
-                online: self.with_online(None, |o| o.users()),
+                online: self.with_online(None, |o| o.welcome_list()),
+                online_count: self.with_online(None, |o| o.count()),
             };
             send(&pair.server, &welcome.to_json());
             if let Some(mut after) = after_seq {
@@ -860,7 +859,12 @@ impl DurableObject for Room {
 
     async fn alarm(&self) -> Result<Response> {
         self.alarm_at.set(None);
-        let frame = self.presence.borrow_mut().take_frame();
+        let frame = if self.presence.borrow().is_empty() {
+            None
+        } else {
+            let count = self.with_online(None, |o| o.count());
+            self.presence.borrow_mut().take_frame(count)
+        };
         if let Some(frame) = frame {
             self.broadcast(&frame, None);
         }
@@ -929,8 +933,7 @@ impl Room {
         let woke_now = self.online.borrow().is_none();
         let left = if woke_now {
             // Rebuilt without this socket: the user left if nothing of theirs remains.
-            let still_here =
-                self.with_online(Some(ws), |o| o.users().iter().any(|u| u.id == meta.who.id));
+            let still_here = self.with_online(Some(ws), |o| o.contains(&meta.who.id));
             (!still_here).then(|| meta.who.to_user())
         } else {
             self.with_online(Some(ws), |o| o.disconnect(&meta.who.id))

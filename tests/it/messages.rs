@@ -490,6 +490,7 @@ pub async fn presence_announces_joins_and_leaves() {
     let (mut a, _) = ann.join(&room).await;
     let (b, welcome) = bob.join(&room).await;
     assert_eq!(welcome["online"].as_array().unwrap().len(), 2);
+    assert_eq!(welcome["online_count"], 2);
     let joined = loop {
         let p = a.next_of("presence").await;
         if p["joined"]
@@ -502,8 +503,13 @@ pub async fn presence_announces_joins_and_leaves() {
         }
     };
     assert!(joined["left"].is_array());
+    assert_eq!(joined["online_count"], 2, "{joined}");
+    assert!(
+        joined.get("truncated").is_none(),
+        "a small room names everyone"
+    );
     b.close().await;
-    loop {
+    let left = loop {
         let p = a.next_of("presence").await;
         if p["left"]
             .as_array()
@@ -511,9 +517,10 @@ pub async fn presence_announces_joins_and_leaves() {
             .iter()
             .any(|u| u["id"] == bob.id())
         {
-            break;
+            break p;
         }
-    }
+    };
+    assert_eq!(left["online_count"], 1, "{left}");
 }
 
 pub async fn read_frames_move_unread_counts() {

@@ -100,6 +100,10 @@ pub async fn welcome_lists_who_is_online() {
         [ann.username.as_str(), bob.username.as_str()],
         "users, not connections, caller included"
     );
+    assert_eq!(
+        welcome["online_count"], 2,
+        "users, not connections: {welcome}"
+    );
 }
 
 pub async fn forged_identity_header_is_ignored() {

@@ -258,10 +258,10 @@ export class ChatView {
     }
   }
 
-  online(users) {
+  online(users, count = users.length) {
     for (const u of users) this.peer(u);
     const sorted = [...users].sort((a, b) => a.display_name.localeCompare(b.display_name));
-    this.el.onlineSummary.textContent = `Online (${sorted.length})`;
+    this.el.onlineSummary.textContent = `Online (${count})`;
     replace(this.el.onlineList, sorted.map((u) => h('li', { dataset: { userId: u.id } },
       h('span', { class: 'dot', 'aria-hidden': 'true' }),
       h('span', { text: u.display_name }),

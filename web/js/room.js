@@ -17,7 +17,7 @@ function newClientId() {
  * `view` receives: `messages(list, {older})`, `message(msg)` (new or
  * replaced; a pending one carries `pending: true`), `edited(msg)`,
  * `deleted(seq)`, `acked(clientId, seq)`, `failed(clientId, reason)`,
- * `online(users)`, `typing(names)`, `state(state, detail)`, `room(room)`,
+ * `online(users, count)`, `typing(names)`, `state(state, detail)`, `room(room)`,
  * `hasMore(bool)`, `gone(reason)`.
  */
 export class RoomSession {
@@ -124,7 +124,9 @@ export class RoomSession {
         this.room = { ...this.room, ...f.room };
         this.view.room(this.room);
         this.online = new Map(f.online.map((u) => [u.id, u]));
-        this.view.online([...this.online.values()]);
+        // A large room names only some of its users; the count is exact.
+        this.onlineCount = f.online_count ?? this.online.size;
+        this.view.online([...this.online.values()], this.onlineCount);
         break;
       case 'message': {
         const m = f.message;
@@ -149,7 +151,8 @@ export class RoomSession {
         for (const u of f.left) this.online.delete(u.id);
         // A presence frame may list its own recipient; this socket is open.
         if (me()) this.online.set(me().id, me());
-        this.view.online([...this.online.values()]);
+        this.onlineCount = f.online_count ?? this.online.size;
+        this.view.online([...this.online.values()], this.onlineCount);
         break;
       case 'typing':
         if (f.user.id !== me()?.id) {
