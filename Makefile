@@ -6,6 +6,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 8787
+# Scenarios for `make bench` / `make bench-quick`, e.g. ONLY=S4 or ONLY=S1,S4 (default: all).
+ONLY ?=
 CARGO_BIN := $(HOME)/.cargo/bin
 WORKER_BUILD_VERSION := 0.8.7
 CARGO_DENY_VERSION := 0.20.2
@@ -104,13 +106,13 @@ web-size: ## bytes of the shipped JS and CSS, raw and gzipped file by file
 floor: tools npm ## build the benchmark floor (bench/floor/build)
 	cd bench/floor && $(CARGO_BIN)/worker-build --release
 
-bench: build floor ## benchmarks against the floor → docs/benchmarks.md (minutes; not part of test)
+bench: build floor ## benchmarks → docs/benchmarks.md (minutes; not part of test); ONLY=S4 runs and rewrites only S4's section
 	cargo build --release -p edgechat-bench
-	ulimit -n 65536 2>/dev/null || true; taskset -c 1 target/release/edgechat-bench
+	ulimit -n 65536 2>/dev/null || true; taskset -c 1 target/release/edgechat-bench $(if $(ONLY),--only $(ONLY))
 
-bench-quick: build floor ## one small run of each benchmark, as a smoke test
+bench-quick: build floor ## one small run of each benchmark (or of ONLY=S1,S4), as a smoke test
 	cargo build --release -p edgechat-bench
-	taskset -c 1 target/release/edgechat-bench --quick
+	taskset -c 1 target/release/edgechat-bench --quick $(if $(ONLY),--only $(ONLY))
 
 venv: $(VENV)/.installed ## Python tools from PyPI wheels, pinned: schemathesis, websockets, zizmor, actionlint
 

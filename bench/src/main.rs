@@ -3,12 +3,16 @@
 //! real sockets with the real protocol, and writes `docs/benchmarks.md`.
 //!
 //! `--quick` runs each scenario once at a tenth of its size, as a smoke test.
+//! `--only S4` (or `--only S1,S4`) runs only those scenarios; without
+//! `--quick` their sections then replace theirs in `docs/benchmarks.md`
+//! and every other section stays as it was.
 
 // Host-side tool: the clock works here.
 #![allow(clippy::disallowed_methods)]
 
 mod client;
 mod fanout;
+mod history;
 mod server;
 
 use std::fmt::Write as _;
@@ -172,10 +176,120 @@ async fn fanout_section(
     report
 }
 
+/// The scenario ids given to `--only`, upper-cased; empty: all of them.
+fn only() -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let mut ids = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        let list = match a.strip_prefix("--only") {
+            Some("") => args.get(i + 1).map_or("", String::as_str),
+            Some(rest) => rest.strip_prefix('=').unwrap_or(""),
+            None => continue,
+        };
+        ids.extend(
+            list.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_uppercase),
+        );
+    }
+    ids
+}
+
+/// The key of a report section: its heading up to " — " (`S1`, `Size`, …).
+fn key(chunk: &str) -> &str {
+    let heading = chunk.lines().next().unwrap_or("");
+    let heading = heading.strip_prefix("## ").unwrap_or(heading);
+    heading.split(" — ").next().unwrap_or(heading).trim()
+}
+
+/// The number of a scenario key (`S4` → 4).
+fn scenario_number(key: &str) -> Option<u32> {
+    key.strip_prefix('S')?.parse().ok()
+}
+
+/// `existing` with the sections in `fresh` (by key) replaced or inserted in
+/// scenario order, and the closing notes replaced by `notes`.
+fn merge(existing: &str, fresh: &[(String, String)], notes: &str) -> String {
+    let mut chunks: Vec<String> = Vec::new();
+    for line in existing.split_inclusive('\n') {
+        if line.starts_with("## ") || chunks.is_empty() {
+            chunks.push(String::new());
+        }
+        if let Some(last) = chunks.last_mut() {
+            last.push_str(line);
+        }
+    }
+    for (id, text) in fresh {
+        if let Some(c) = chunks.iter_mut().skip(1).find(|c| key(c) == id) {
+            c.clone_from(text);
+            continue;
+        }
+        let n = scenario_number(id).unwrap_or(u32::MAX);
+        let at = chunks
+            .iter()
+            .skip(1)
+            .position(|c| scenario_number(key(c)).is_none_or(|m| m > n))
+            .map_or(chunks.len(), |p| p + 1);
+        chunks.insert(at, text.clone());
+    }
+    let notes_key = key(notes).to_owned();
+    match chunks.iter_mut().skip(1).find(|c| key(c) == notes_key) {
+        Some(c) => notes.clone_into(c),
+        None => chunks.push(notes.to_owned()),
+    }
+    chunks.concat()
+}
+
+/// S6 (one login's CPU on the server) and the size of the wasm, when wanted.
+async fn login_and_size(
+    edgechat: &Server,
+    wanted: &impl Fn(&str) -> bool,
+) -> Vec<(String, String)> {
+    let mut sections = Vec::new();
+    if wanted("S6") {
+        // S6: one login's CPU on the server (the Argon2id hash dominates).
+        let base = format!("http://127.0.0.1:{}", edgechat.port);
+        let http = reqwest::Client::new();
+        let before = edgechat.cpu_micros();
+        let logins = 10;
+        for i in 0..logins {
+            let _ = http
+                .post(format!("{base}/api/v1/auth/login"))
+                .header("cf-connecting-ip", format!("10.200.0.{i}"))
+                .json(&serde_json::json!({"username": format!("bench{i}"), "password": "benchmark password"}))
+                .send()
+                .await;
+        }
+        let login_ms = (edgechat.cpu_micros() - before) as f64 / f64::from(logins) / 1000.0;
+        sections.push((
+            "S6".into(),
+            format!("## S6 — one login\n\nServer CPU per login (Argon2id m=19 MiB, t=2, p=1, in wasm): {login_ms:.0} ms.\n\n"),
+        ));
+    }
+    if wanted("SIZE") {
+        let wasm = root().join("build/index_bg.wasm");
+        let gz = sh(&format!("gzip -c {} | wc -c", wasm.display()));
+        let raw = std::fs::metadata(&wasm).map_or(0, |m| m.len());
+        sections.push((
+            "Size".into(),
+            format!(
+                "## Size\n\n`build/index_bg.wasm`: {raw} bytes, {gz} bytes gzipped (target ≤ 450 KB).\n\n"
+            ),
+        ));
+    }
+    sections
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only = only();
+    let wanted = |id: &str| only.is_empty() || only.iter().any(|o| o == id);
     let (scale, runs) = if quick { (10, 1) } else { (1, 3) };
+    let fanouts: Vec<Scenario> = scenarios(scale)
+        .into_iter()
+        .filter(|s| wanted(s.id))
+        .collect();
     let vars: Vec<String> = [
         format!("JWT_SECRET:{JWT_SECRET}"),
         "LIMIT_AUTH_PER_MINUTE:1000000".into(),
@@ -184,59 +298,114 @@ async fn main() {
         "ALLOWED_ORIGINS:http://127.0.0.1".into(),
     ]
     .into();
-    let edgechat = Server::start(&root(), "0", &vars, true);
-    let floor = Server::start(&root().join("bench/floor"), "0", &[], false);
+    let mut edgechat = Server::start(&root(), "0", &vars, true);
+    let floor =
+        (!fanouts.is_empty()).then(|| Server::start(&root().join("bench/floor"), "0", &[], false));
     let base = format!("http://127.0.0.1:{}", edgechat.port);
-    eprintln!("edgechat on {base}, floor on {}", floor.port);
+    eprintln!(
+        "edgechat on {base}, floor on {:?}",
+        floor.as_ref().map(|f| f.port)
+    );
 
-    let users = client::users(&base, "bench", 111).await;
-    let mut report = String::new();
+    // Each fan-out socket is its own user; S4's rooms and S6's logins need ten.
+    let needed = fanouts
+        .iter()
+        .map(|s| s.shape.senders + s.shape.receivers + 1)
+        .fold(history::MEMBERS.max(10), usize::max);
+    let users = client::users(&base, "bench", needed).await;
+    let mut sections: Vec<(String, String)> = Vec::new();
     let machine = format!(
         "{} — {} cores, {}",
         sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
         sh("nproc --all"),
         sh("uname -sr")
     );
+    let date = sh("date -u +%Y-%m-%d");
+    let mut report = String::new();
     let _ = writeln!(report, "# Benchmarks\n");
     let _ = writeln!(
         report,
-        "Produced by `make bench` on {} ({machine}). Server (`wrangler dev`, workerd, local D1) \
+        "Produced by `make bench` on {date} ({machine}). Server (`wrangler dev`, workerd, local D1) \
          pinned to core 0, load generator to core 1. Each figure is the median of {runs} run(s); \
          lost/duplicated/out-of-order are the worst run. Latency is send → delivery on one \
          process clock. The floor is `bench/floor`: one Durable Object that only rebroadcasts.\n",
-        sh("date -u +%Y-%m-%d"),
     );
-    for sc in scenarios(scale) {
-        report.push_str(&fanout_section(&sc, runs, &users, &edgechat, &floor).await);
+    if let Some(floor) = &floor {
+        for sc in &fanouts {
+            let text = fanout_section(sc, runs, &users, &edgechat, floor).await;
+            sections.push((sc.id.to_owned(), text));
+        }
     }
 
-    // S6: one login's CPU on the server (the Argon2id hash dominates).
-    let http = reqwest::Client::new();
-    let before = edgechat.cpu_micros();
-    let logins = 10;
-    for i in 0..logins {
-        let _ = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .header("cf-connecting-ip", format!("10.200.0.{i}"))
-            .json(&serde_json::json!({"username": format!("bench{i}"), "password": "benchmark password"}))
-            .send()
-            .await;
+    if wanted("S4") {
+        let plan = history::Plan::new(quick);
+        let text = history::section(&mut edgechat, &users, plan).await;
+        sections.push(("S4".into(), text));
     }
-    let login_ms = (edgechat.cpu_micros() - before) as f64 / f64::from(logins) / 1000.0;
-    let wasm = root().join("build/index_bg.wasm");
-    let gz = sh(&format!("gzip -c {} | wc -c", wasm.display()));
-    let raw = std::fs::metadata(&wasm).map_or(0, |m| m.len());
-    let _ = writeln!(report, "## S6 — one login\n\nServer CPU per login (Argon2id m=19 MiB, t=2, p=1, in wasm): {login_ms:.0} ms.\n");
-    let _ = writeln!(
-        report,
-        "## Size\n\n`build/index_bg.wasm`: {raw} bytes, {gz} bytes gzipped (target ≤ 450 KB).\n"
-    );
-    report.push_str(NOTES);
-    let out = root().join(if quick {
-        "target/benchmarks-quick.md"
+
+    sections.extend(login_and_size(&edgechat, &wanted).await);
+
+    let docs = root().join("docs/benchmarks.md");
+    let out = if quick {
+        root().join("target/benchmarks-quick.md")
     } else {
-        "docs/benchmarks.md"
-    });
-    std::fs::write(&out, report).expect("write report");
+        docs.clone()
+    };
+    let text = if quick || only.is_empty() {
+        for (_, s) in &sections {
+            report.push_str(s);
+        }
+        report.push_str(NOTES);
+        report
+    } else {
+        // Only some scenarios ran: the other sections keep their figures.
+        let existing = std::fs::read_to_string(&docs).unwrap_or(report);
+        let stamped: Vec<(String, String)> = sections
+            .into_iter()
+            .map(|(id, s)| {
+                let note = format!(
+                    "_This section alone was measured again on {date} (`make bench ONLY={}`) \
+                     on the machine above; the other sections are from the run dated at the top._\n\n",
+                    only.join(",")
+                );
+                (id, s + &note)
+            })
+            .collect();
+        merge(&existing, &stamped, NOTES)
+    };
+    std::fs::write(&out, text).expect("write report");
     eprintln!("wrote {}", out.display());
+}
+
+#[cfg(test)]
+mod tests {
+    const DOC: &str = "# Benchmarks\n\nhead\n\n## S1 — a\n\none\n\n## S6 — login\n\nsix\n\n\
+                       ## Size\n\nbytes\n\n## Where edgechat stands against the targets\n\nold\n";
+
+    #[test]
+    fn merge_inserts_in_order_and_replaces_notes() {
+        let notes = "## Where edgechat stands against the targets\n\nnew\n";
+        let s4 = ("S4".to_owned(), "## S4 — pages\n\nfour\n\n".to_owned());
+        let out = super::merge(DOC, &[s4], notes);
+        assert_eq!(
+            out,
+            "# Benchmarks\n\nhead\n\n## S1 — a\n\none\n\n## S4 — pages\n\nfour\n\n\
+             ## S6 — login\n\nsix\n\n## Size\n\nbytes\n\n{notes}"
+                .replace("{notes}", notes)
+        );
+        let again = ("S4".to_owned(), "## S4 — pages\n\nfive\n\n".to_owned());
+        let twice = super::merge(&out, &[again], notes);
+        assert_eq!(twice, out.replace("four", "five"));
+    }
+
+    #[test]
+    fn merge_replaces_a_scenario() {
+        let s1 = ("S1".to_owned(), "## S1 — a\n\nuno\n\n".to_owned());
+        let out = super::merge(
+            DOC,
+            &[s1],
+            "## Where edgechat stands against the targets\n\nold\n",
+        );
+        assert_eq!(out, DOC.replace("one", "uno"));
+    }
 }
