@@ -40,9 +40,9 @@ pub struct Plan {
 
 impl Plan {
     /// 1k, 100k and 1M messages, 3 runs of 200 pages per series; `quick`:
-    /// 1k and 10k, one run of 50.
-    pub fn new(quick: bool) -> Self {
-        if quick {
+    /// 1k and 10k, one run of 50. `sizes` replaces the room sizes.
+    pub fn new(quick: bool, sizes: Option<&'static [u64]>) -> Self {
+        let plan = if quick {
             Self {
                 sizes: &[1000, 10_000],
                 runs: 1,
@@ -56,6 +56,10 @@ impl Plan {
                 warmup: 20,
                 requests: 200,
             }
+        };
+        Self {
+            sizes: sizes.unwrap_or(plan.sizes),
+            ..plan
         }
     }
 }
@@ -77,6 +81,7 @@ struct Sized {
     cold: Duration,
     newest: Vec<Series>,
     deep: Vec<Series>,
+    control: Vec<Series>,
 }
 
 fn fill_sql(room: &str, index: usize, size: u64, now_ms: i64) -> String {
@@ -104,9 +109,9 @@ fn fill_sql(room: &str, index: usize, size: u64, now_ms: i64) -> String {
     sql
 }
 
-/// One page; its latency. Panics on anything but a full page ending where
-/// it must.
-async fn page(http: &reqwest::Client, url: &str, token: &str, last: u64) -> Duration {
+/// One request; its latency. Panics on an error status, and for a page
+/// (`last` given) on anything but a full page ending at `last`.
+async fn get(http: &reqwest::Client, url: &str, token: &str, last: Option<u64>) -> Duration {
     let started = Instant::now();
     let resp = http
         .get(url)
@@ -118,14 +123,16 @@ async fn page(http: &reqwest::Client, url: &str, token: &str, last: u64) -> Dura
     let bytes = resp.bytes().await.expect("body");
     let took = started.elapsed();
     assert!(status.is_success(), "{url}: {status}");
-    let v: Value = serde_json::from_slice(&bytes).expect("json");
-    let messages = v["messages"].as_array().expect("messages");
-    assert_eq!(messages.len() as u64, PAGE, "{url}: a short page");
-    assert_eq!(
-        messages.last().and_then(|m| m["seq"].as_u64()),
-        Some(last),
-        "{url}: the wrong page"
-    );
+    if let Some(last) = last {
+        let v: Value = serde_json::from_slice(&bytes).expect("json");
+        let messages = v["messages"].as_array().expect("messages");
+        assert_eq!(messages.len() as u64, PAGE, "{url}: a short page");
+        assert_eq!(
+            messages.last().and_then(|m| m["seq"].as_u64()),
+            Some(last),
+            "{url}: the wrong page"
+        );
+    }
     took
 }
 
@@ -134,60 +141,83 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[i]
 }
 
-/// Where a series reads, and as whom.
-struct Room<'a> {
-    base: &'a str,
-    id: &'a str,
-    size: u64,
-    token: &'a str,
+/// What is asked of a room.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// The newest page (no cursor).
+    Newest,
+    /// A page before a seq in the middle half of the room, a different one
+    /// each time.
+    Deep,
+    /// `GET /api/v1/rooms/{id}`: the same authentication and room check,
+    /// no Durable Object; for scale.
+    Room,
 }
 
-/// `plan.requests` timed pages after `plan.warmup` untimed ones; `deep`
-/// asks for pages before seqs spread over the middle half of the room.
-async fn series(
-    server: &Server,
-    http: &reqwest::Client,
-    room: &Room<'_>,
-    deep: bool,
-    plan: Plan,
-) -> Series {
-    let Room {
-        base,
-        id: room,
-        size,
-        token,
-    } = *room;
-    let target = |j: usize| {
-        if deep {
+const KINDS: [Kind; 3] = [Kind::Newest, Kind::Deep, Kind::Room];
+
+/// The URL of the `j`th request of `kind`, and the last seq of its page.
+fn target(base: &str, room: &str, size: u64, kind: Kind, j: usize) -> (String, Option<u64>) {
+    match kind {
+        Kind::Newest => (
+            format!("{base}/api/v1/rooms/{room}/messages?limit={PAGE}"),
+            Some(size),
+        ),
+        Kind::Deep => {
             let before = size / 4 + (j as u64 * 7919) % (size / 2) + 1;
             (
                 format!("{base}/api/v1/rooms/{room}/messages?before={before}&limit={PAGE}"),
-                before - 1,
-            )
-        } else {
-            (
-                format!("{base}/api/v1/rooms/{room}/messages?limit={PAGE}"),
-                size,
+                Some(before - 1),
             )
         }
+        Kind::Room => (format!("{base}/api/v1/rooms/{room}"), None),
+    }
+}
+
+/// One run: `plan.warmup` untimed then `plan.requests` timed rounds; in
+/// each round every room gets one request of each kind, in turn, so a
+/// change in the machine's load touches every size alike. The server's
+/// CPU time is read after each request and counted to it. Per room, per
+/// kind (in `KINDS` order).
+async fn run(
+    server: &Server,
+    http: &reqwest::Client,
+    rooms: &[(String, u64)],
+    token: &str,
+    plan: Plan,
+) -> Vec<[Series; 3]> {
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let cells = rooms.len() * KINDS.len();
+    let mut ms = vec![Vec::with_capacity(plan.requests); cells];
+    let mut cpu = vec![0u64; cells];
+    let mut before = server.cpu_micros();
+    for j in 0..plan.warmup + plan.requests {
+        for (k, &kind) in KINDS.iter().enumerate() {
+            for (r, (id, size)) in rooms.iter().enumerate() {
+                let (url, last) = target(&base, id, *size, kind, j);
+                let took = get(http, &url, token, last).await;
+                let now = server.cpu_micros();
+                if j >= plan.warmup {
+                    let cell = r * KINDS.len() + k;
+                    ms[cell].push(took.as_secs_f64() * 1000.0);
+                    cpu[cell] += now.saturating_sub(before);
+                }
+                before = now;
+            }
+        }
+    }
+    let series = |cell: usize| {
+        let mut v = ms[cell].clone();
+        v.sort_by(f64::total_cmp);
+        Series {
+            p50: quantile(&v, 0.5),
+            p99: quantile(&v, 0.99),
+            cpu_us: cpu[cell] as f64 / v.len() as f64,
+        }
     };
-    for j in 0..plan.warmup {
-        let (url, last) = target(j);
-        page(http, &url, token, last).await;
-    }
-    let cpu = server.cpu_micros();
-    let mut ms = Vec::with_capacity(plan.requests);
-    for j in 0..plan.requests {
-        let (url, last) = target(plan.warmup + j);
-        ms.push(page(http, &url, token, last).await.as_secs_f64() * 1000.0);
-    }
-    let cpu_us = server.cpu_micros().saturating_sub(cpu) as f64 / plan.requests as f64;
-    ms.sort_by(f64::total_cmp);
-    Series {
-        p50: quantile(&ms, 0.5),
-        p99: quantile(&ms, 0.99),
-        cpu_us,
-    }
+    (0..rooms.len())
+        .map(|r| [0, 1, 2].map(|k| series(r * KINDS.len() + k)))
+        .collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -248,26 +278,20 @@ pub async fn section(server: &mut Server, users: &[User], plan: Plan) -> String 
     let http = reqwest::Client::new();
     for (id, r) in &mut rooms {
         let url = format!("{}/api/v1/rooms/{id}/messages?limit={PAGE}", base(server));
-        r.warm = page(&http, &url, &owner.token, r.size).await;
+        r.warm = get(&http, &url, &owner.token, Some(r.size)).await;
         eprintln!("S4: room of {} warm after {:.1?}", r.size, r.warm);
     }
-    for run in 0..plan.runs {
-        for (id, r) in &mut rooms {
-            let b = base(server);
-            let room = Room {
-                base: &b,
-                id,
-                size: r.size,
-                token: &owner.token,
-            };
-            let newest = series(server, &http, &room, false, plan).await;
-            let deep = series(server, &http, &room, true, plan).await;
+    let sizes: Vec<(String, u64)> = rooms.iter().map(|(id, r)| (id.clone(), r.size)).collect();
+    for n in 0..plan.runs {
+        let measured = run(server, &http, &sizes, &owner.token, plan).await;
+        for ((_, r), [newest, deep, control]) in rooms.iter_mut().zip(measured) {
             eprintln!(
-                "S4 run {run}: {} messages: newest {newest:?}, deep {deep:?}",
+                "S4 run {n}: {} messages: newest {newest:?}, deep {deep:?}, room {control:?}",
                 r.size
             );
             r.newest.push(newest);
             r.deep.push(deep);
+            r.control.push(control);
         }
     }
     // A cold start once the copies are complete: only the check against D1.
@@ -275,7 +299,7 @@ pub async fn section(server: &mut Server, users: &[User], plan: Plan) -> String 
     let http = reqwest::Client::new();
     for (id, r) in &mut rooms {
         let url = format!("{}/api/v1/rooms/{id}/messages?limit={PAGE}", base(server));
-        r.cold = page(&http, &url, &owner.token, r.size).await;
+        r.cold = get(&http, &url, &owner.token, Some(r.size)).await;
     }
     report(&rooms, plan, overhead)
 }
@@ -298,11 +322,14 @@ fn report(rooms: &[(String, Sized)], plan: Plan, overhead: Duration) -> String {
          members, 100 B bodies). Fill is that command's time (wrangler's own start, {:.1} s \
          for `SELECT 1`, included). The server then starts again, and the first page of each room \
          loads its Durable Object, which copies the room from D1 into its own store (warm-up). \
-         Then, {} run(s) over the same rooms, each {} untimed then {} timed sequential \
-         `GET /api/v1/rooms/{{id}}/messages?limit=50` per series: *newest* (no cursor) and \
-         *deep* (`before=` a different seq in the middle half of the room each time); figures are \
-         the median over the runs. Cold page: the first page after another restart, once the \
-         room's copy is complete.\n",
+         Then {} run(s) over the same rooms of {} untimed and {} timed rounds of sequential \
+         requests; in each round every room gets, in turn, *newest* \
+         (`GET /api/v1/rooms/{{id}}/messages?limit=50`), *deep* (the same with `before=` a \
+         different seq in the middle half of the room each time) and, for scale, \
+         `GET /api/v1/rooms/{{id}}` (the same authentication and room check in D1, no Durable \
+         Object). Figures are the median over the runs; server CPU is read after each request and \
+         counted to it. Cold page: the first page after another restart, once the room's copy is \
+         complete.\n",
         overhead.as_secs_f64(),
         plan.runs,
         plan.warmup,
@@ -310,8 +337,8 @@ fn report(rooms: &[(String, Sized)], plan: Plan, overhead: Duration) -> String {
     );
     let _ = writeln!(
         out,
-        "| messages | fill s | warm-up s | cold page ms | newest p50 ms | newest p99 ms | deep p50 ms | deep p99 ms | server CPU µs/page |\n\
-         |---|---|---|---|---|---|---|---|---|"
+        "| messages | fill s | warm-up s | cold page ms | newest p50 ms | newest p99 ms | deep p50 ms | deep p99 ms | server CPU µs/page | room GET p50 ms | room GET CPU µs |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|"
     );
     let mut p50s = Vec::new();
     for (_, r) in rooms {
@@ -319,9 +346,10 @@ fn report(rooms: &[(String, Sized)], plan: Plan, overhead: Duration) -> String {
         let (n50, n99) = (m(&r.newest, |s| s.p50), m(&r.newest, |s| s.p99));
         let (d50, d99) = (m(&r.deep, |s| s.p50), m(&r.deep, |s| s.p99));
         let cpu = median(r.newest.iter().chain(&r.deep).map(|s| s.cpu_us).collect());
+        let (c50, room_cpu) = (m(&r.control, |s| s.p50), m(&r.control, |s| s.cpu_us));
         let _ = writeln!(
             out,
-            "| {} | {:.1} | {:.1} | {:.1} | {n50:.2} | {n99:.2} | {d50:.2} | {d99:.2} | {cpu:.0} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {n50:.2} | {n99:.2} | {d50:.2} | {d99:.2} | {cpu:.0} | {c50:.2} | {room_cpu:.0} |",
             human(r.size),
             r.fill.as_secs_f64(),
             r.warm.as_secs_f64(),

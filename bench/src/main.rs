@@ -5,7 +5,8 @@
 //! `--quick` runs each scenario once at a tenth of its size, as a smoke test.
 //! `--only S4` (or `--only S1,S4`) runs only those scenarios; without
 //! `--quick` their sections then replace theirs in `docs/benchmarks.md`
-//! and every other section stays as it was.
+//! and every other section stays as it was. `--s4-sizes 1000,50000`
+//! replaces S4's room sizes (to look at one size; the report says which).
 
 // Host-side tool: the clock works here.
 #![allow(clippy::disallowed_methods)]
@@ -195,6 +196,17 @@ fn only() -> Vec<String> {
     ids
 }
 
+/// Room sizes for S4 from `--s4-sizes 1000,50000`, to look at one size.
+fn s4_sizes() -> Option<&'static [u64]> {
+    let args: Vec<String> = std::env::args().collect();
+    let list = args
+        .iter()
+        .position(|a| a == "--s4-sizes")
+        .and_then(|i| args.get(i + 1))?;
+    let sizes: Vec<u64> = list.split(',').filter_map(|s| s.parse().ok()).collect();
+    (!sizes.is_empty()).then(|| &*Vec::leak(sizes))
+}
+
 /// The key of a report section: its heading up to " — " (`S1`, `Size`, …).
 fn key(chunk: &str) -> &str {
     let heading = chunk.lines().next().unwrap_or("");
@@ -338,7 +350,7 @@ async fn main() {
     }
 
     if wanted("S4") {
-        let plan = history::Plan::new(quick);
+        let plan = history::Plan::new(quick, s4_sizes());
         let text = history::section(&mut edgechat, &users, plan).await;
         sections.push(("S4".into(), text));
     }
@@ -364,8 +376,8 @@ async fn main() {
             .into_iter()
             .map(|(id, s)| {
                 let note = format!(
-                    "_This section alone was measured again on {date} (`make bench ONLY={}`) \
-                     on the machine above; the other sections are from the run dated at the top._\n\n",
+                    "_This section alone was measured on {date} ({machine}) with \
+                     `make bench ONLY={}`; the other sections are from the run described at the top._\n\n",
                     only.join(",")
                 );
                 (id, s + &note)
