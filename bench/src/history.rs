@@ -387,7 +387,7 @@ fn report(rooms: &[(String, Sized)], plan: Plan, overhead: Duration) -> String {
     let total = plan.runs * plan.requests * KINDS.len() * rooms.len();
     let _ = writeln!(
         out,
-        "\nTimed requests slower than {} ms: {slow} of {total}.",
+        "\nTimed requests slower than {} ms: {slow} of {total}.\n",
         SLOW.as_millis()
     );
     if let (Some(small), Some(big)) = (p50s.first(), p50s.last()) {

@@ -34,10 +34,30 @@ const NOTES: &str = r"## Where edgechat stands against the targets
   acknowledges and broadcasts only after a message is in D1, so its latency
   cannot go below that commit time; the floor stores nothing. Group commit
   keeps the rate up (many messages per batch) but not the latency.
-- Not measured yet: S4 (history pages at 1k / 100k / 1M messages) and S5
-  (10,000 seated sockets). Before S5 can pass, `welcome.online` and presence
-  frames need a bound for very large rooms: they list users, so their bytes
-  grow with the square of the room's size.
+- S4: a page costs the same in a room of a million messages as in one of a
+  thousand. The room's own copy answers both kinds of page with one range
+  scan on its `seq` key, and the Worker asks D1 only for the caller and the
+  room (primary-key lookups). Most of a page's time is the local runtime's
+  cost per request: `GET /api/v1/rooms/{id}`, which makes the same two D1
+  lookups and no call to the Durable Object, takes 70–85 % of a page's
+  time and server CPU.
+- A room whose messages are in D1 but not in its own copy (here: filled
+  behind its back) copies them when it loads, 500 per D1 round trip: about
+  5–10 s for 100k messages and 45–80 s for 1M, during which its first
+  request waits. The copy is kept page by page, so a load that stops part
+  way resumes where it stopped. Requests that arrive while a load runs start
+  a load of their own, copying the same rows again (same result, more work);
+  only a room whose copy is far behind would notice.
+- The local runtime sometimes stops serving requests on open connections,
+  with every process idle, until a new connection arrives: S4 runs without a
+  heartbeat sat for about four minutes at the start of the 1M room's load,
+  and once in the middle of the timed pages. S4 therefore opens a new
+  connection to `GET /health` once a second from the warm-up on, and counts
+  the requests slower than 0.5 s. The outliers above 2 s in S1–S3 may be
+  the same effect; not checked.
+- Not measured yet: S5 (10,000 seated sockets). Before S5 can pass,
+  `welcome.online` and presence frames need a bound for very large rooms:
+  they list users, so their bytes grow with the square of the room's size.
 ";
 
 const JWT_SECRET: &str = "benchmark-secret-0123456789abcdef0123456789";
