@@ -6,6 +6,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 8787
+# Scenarios for `make bench` / `make bench-quick`, e.g. ONLY=S4 or ONLY=S1,S4 (default: all).
+ONLY ?=
 CARGO_BIN := $(HOME)/.cargo/bin
 WORKER_BUILD_VERSION := 0.8.7
 CARGO_DENY_VERSION := 0.20.2
@@ -29,7 +31,7 @@ WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
 
 .PHONY: help setup tools npm chromium build floor migrate dev test lint fmt-check clippy unit it browser screenshot web-size \
-	bench bench-quick bench-s5 chaos clean venv audit deny ci-lint api-fuzz fuzz fuzz-long
+	bench bench-quick chaos clean venv audit deny ci-lint api-fuzz fuzz fuzz-long
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -133,21 +135,17 @@ web-size: ## bytes of the shipped JS and CSS, raw and gzipped file by file
 floor: tools npm ## build the benchmark floor (bench/floor/build)
 	cd bench/floor && $(CARGO_BIN)/worker-build --release
 
-bench: build floor ## benchmarks against the floor → docs/benchmarks.md (minutes; not part of test)
+bench: build floor ## benchmarks → docs/benchmarks.md (minutes; not part of test); ONLY=S4 runs and rewrites only S4's section
 	cargo build --release -p edgechat-bench
-	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench $(if $(ONLY),--only $(ONLY))
 
 chaos: build ## the long crash run: kill -9 mid-stream CHAOS_CRASHES times over CHAOS_MESSAGES messages
 	CHAOS_CRASHES=$${CHAOS_CRASHES:-10} CHAOS_MESSAGES=$${CHAOS_MESSAGES:-10000} \
 	  cargo test --test it -- --exact crash::kill_9_mid_stream_loses_nothing --nocapture
 
-bench-quick: build floor ## one small run of each benchmark, as a smoke test
+bench-quick: build floor ## one small run of each benchmark (or of ONLY=S1,S4), as a smoke test
 	cargo build --release -p edgechat-bench
-	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench --quick
-
-bench-s5: build ## only S5 (10,000 sockets seated in one room), written into docs/benchmarks.md in place
-	cargo build --release -p edgechat-bench
-	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench --only S5
+	ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; taskset -c 1 target/release/edgechat-bench --quick $(if $(ONLY),--only $(ONLY))
 
 venv: $(VENV)/.installed ## Python tools from PyPI wheels, pinned: schemathesis, websockets, zizmor, actionlint
 

@@ -3,13 +3,17 @@
 //! real sockets with the real protocol, and writes `docs/benchmarks.md`.
 //!
 //! `--quick` runs each scenario once at a tenth of its size, as a smoke test.
-//! `--only S5` runs only S5 and puts its section into the report in place.
+//! `--only S4` (or `--only S1,S4`) runs only those scenarios; without
+//! `--quick` their sections then replace theirs in `docs/benchmarks.md`
+//! and every other section stays as it was. `--s4-sizes 1000,50000`
+//! replaces S4's room sizes (to look at one size; the report says which).
 
 // Host-side tool: the clock works here.
 #![allow(clippy::disallowed_methods)]
 
 mod client;
 mod fanout;
+mod history;
 mod seating;
 mod server;
 
@@ -31,7 +35,46 @@ const NOTES: &str = r"## Where edgechat stands against the targets
   acknowledges and broadcasts only after a message is in D1, so its latency
   cannot go below that commit time; the floor stores nothing. Group commit
   keeps the rate up (many messages per batch) but not the latency.
-- Not measured yet: S4 (history pages at 1k / 100k / 1M messages).
+- S4: a page costs the same in a room of a million messages as in one of a
+  thousand. The room's own copy answers both kinds of page with one range
+  scan on its `seq` key, and the Worker asks D1 only for the caller and the
+  room (primary-key lookups). Most of a page's time is the local runtime's
+  cost per request: `GET /api/v1/rooms/{id}`, which makes the same two D1
+  lookups and no call to the Durable Object, takes 70–85 % of a page's
+  time and server CPU.
+- A room whose messages are in D1 but not in its own copy (here: filled
+  behind its back) copies them when it loads, 500 per D1 round trip: about
+  5–10 s for 100k messages and 45–80 s for 1M, during which its first
+  request waits. The copy is kept page by page, so a load that stops part
+  way resumes where it stopped. Requests that arrive while a load runs start
+  a load of their own, copying the same rows again (same result, more work);
+  only a room whose copy is far behind would notice.
+- The local runtime sometimes stops serving requests on open connections,
+  with every process idle, until a new connection arrives: S4 runs without a
+  heartbeat sat for about four minutes at the start of the 1M room's load,
+  and once in the middle of the timed pages. S4 therefore opens a new
+  connection to `GET /health` once a second from the warm-up on, and counts
+  the requests slower than 0.5 s. The outliers above 2 s in S1–S3 may be
+  the same effect; not checked.
+- S5 misses, and the run does not reach the product's own limit: sockets
+  go through wrangler's local dev proxy (a second `workerd`), which holds
+  about six open files per client socket. This machine's hard limit of
+  20,000 open files per process cannot be raised (`ulimit -n 65536` is
+  refused even as root), so the proxy exits at about 3,300 sockets and every
+  socket through it closes. Seating ran at about 31 sockets a second
+  (64 upgrades in flight, each verifying a token and reading two D1 rows
+  before the room accepts it). Bytes per join no longer grow with the room:
+  `welcome` names at most 100 users plus `online_count`, and rooms over 100
+  online get one count-only presence frame a second.
+- Acknowledging after the room's own storage instead of after D1 was tried
+  (an outbox copied to D1 behind the acks): with `storage.sync()` as the
+  group-commit point, one quick run gave S2 p50 30 ms / p99 159 ms and S3
+  p50 1,030 ms; relying on the runtime's output gate alone gave S2 p50
+  6.6 ms / p99 122 ms but S3 fell to 556 deliveries/s with p50 62 s. On the
+  local runtime a durable write of the room's own storage costs about what
+  a D1 batch does (local D1 is the same kind of SQLite-backed object), so
+  latency under load stays bound by the storage flush either way; the
+  change was not kept.
 ";
 
 const JWT_SECRET: &str = "benchmark-secret-0123456789abcdef0123456789";
@@ -171,27 +214,131 @@ async fn fanout_section(
     report
 }
 
+/// The scenario ids given to `--only`, upper-cased; empty: all of them.
+fn only() -> Vec<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let mut ids = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        let list = match a.strip_prefix("--only") {
+            Some("") => args.get(i + 1).map_or("", String::as_str),
+            Some(rest) => rest.strip_prefix('=').unwrap_or(""),
+            None => continue,
+        };
+        ids.extend(
+            list.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_uppercase),
+        );
+    }
+    ids
+}
+
+/// Room sizes for S4 from `--s4-sizes 1000,50000`, to look at one size.
+fn s4_sizes() -> Option<&'static [u64]> {
+    let args: Vec<String> = std::env::args().collect();
+    let list = args
+        .iter()
+        .position(|a| a == "--s4-sizes")
+        .and_then(|i| args.get(i + 1))?;
+    let sizes: Vec<u64> = list.split(',').filter_map(|s| s.parse().ok()).collect();
+    (!sizes.is_empty()).then(|| &*Vec::leak(sizes))
+}
+
+/// The key of a report section: its heading up to " — " (`S1`, `Size`, …).
+fn key(chunk: &str) -> &str {
+    let heading = chunk.lines().next().unwrap_or("");
+    let heading = heading.strip_prefix("## ").unwrap_or(heading);
+    heading.split(" — ").next().unwrap_or(heading).trim()
+}
+
+/// The number of a scenario key (`S4` → 4).
+fn scenario_number(key: &str) -> Option<u32> {
+    key.strip_prefix('S')?.parse().ok()
+}
+
+/// `existing` with the sections in `fresh` (by key) replaced or inserted in
+/// scenario order, and the closing notes replaced by `notes`.
+fn merge(existing: &str, fresh: &[(String, String)], notes: &str) -> String {
+    let mut chunks: Vec<String> = Vec::new();
+    for line in existing.split_inclusive('\n') {
+        if line.starts_with("## ") || chunks.is_empty() {
+            chunks.push(String::new());
+        }
+        if let Some(last) = chunks.last_mut() {
+            last.push_str(line);
+        }
+    }
+    for (id, text) in fresh {
+        if let Some(c) = chunks.iter_mut().skip(1).find(|c| key(c) == id) {
+            c.clone_from(text);
+            continue;
+        }
+        let n = scenario_number(id).unwrap_or(u32::MAX);
+        let at = chunks
+            .iter()
+            .skip(1)
+            .position(|c| scenario_number(key(c)).is_none_or(|m| m > n))
+            .map_or(chunks.len(), |p| p + 1);
+        chunks.insert(at, text.clone());
+    }
+    let notes_key = key(notes).to_owned();
+    match chunks.iter_mut().skip(1).find(|c| key(c) == notes_key) {
+        Some(c) => notes.clone_into(c),
+        None => chunks.push(notes.to_owned()),
+    }
+    chunks.concat()
+}
+
+/// S6 (one login's CPU on the server) and the size of the wasm, when wanted.
+async fn login_and_size(
+    edgechat: &Server,
+    wanted: &impl Fn(&str) -> bool,
+) -> Vec<(String, String)> {
+    let mut sections = Vec::new();
+    if wanted("S6") {
+        // S6: one login's CPU on the server (the Argon2id hash dominates).
+        let base = format!("http://127.0.0.1:{}", edgechat.port);
+        let http = reqwest::Client::new();
+        let before = edgechat.cpu_micros();
+        let logins = 10;
+        for i in 0..logins {
+            let _ = http
+                .post(format!("{base}/api/v1/auth/login"))
+                .header("cf-connecting-ip", format!("10.200.0.{i}"))
+                .json(&serde_json::json!({"username": format!("bench{i}"), "password": "benchmark password"}))
+                .send()
+                .await;
+        }
+        let login_ms = (edgechat.cpu_micros() - before) as f64 / f64::from(logins) / 1000.0;
+        sections.push((
+            "S6".into(),
+            format!("## S6 — one login\n\nServer CPU per login (Argon2id m=19 MiB, t=2, p=1, in wasm): {login_ms:.0} ms.\n\n"),
+        ));
+    }
+    if wanted("SIZE") {
+        let wasm = root().join("build/index_bg.wasm");
+        let gz = sh(&format!("gzip -c {} | wc -c", wasm.display()));
+        let raw = std::fs::metadata(&wasm).map_or(0, |m| m.len());
+        sections.push((
+            "Size".into(),
+            format!(
+                "## Size\n\n`build/index_bg.wasm`: {raw} bytes, {gz} bytes gzipped (target ≤ 450 KB).\n\n"
+            ),
+        ));
+    }
+    sections
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let only = only();
+    let wanted = |id: &str| only.is_empty() || only.iter().any(|o| o == id);
     let (scale, runs) = if quick { (10, 1) } else { (1, 3) };
-    if std::env::args()
-        .skip_while(|a| a != "--only")
-        .nth(1)
-        .as_deref()
-        == Some("S5")
-    {
-        let out = root().join(if quick {
-            "target/benchmarks-quick.md"
-        } else {
-            "docs/benchmarks.md"
-        });
-        let doc = std::fs::read_to_string(&out).unwrap_or_default();
-        let section = seating::section(quick).await;
-        std::fs::write(&out, seating::splice(&doc, &section)).expect("write report");
-        eprintln!("wrote S5 into {}", out.display());
-        return;
-    }
+    let fanouts: Vec<Scenario> = scenarios(scale)
+        .into_iter()
+        .filter(|s| wanted(s.id))
+        .collect();
     let vars: Vec<String> = [
         format!("JWT_SECRET:{JWT_SECRET}"),
         "LIMIT_AUTH_PER_MINUTE:1000000".into(),
@@ -200,61 +347,117 @@ async fn main() {
         "ALLOWED_ORIGINS:http://127.0.0.1".into(),
     ]
     .into();
-    let edgechat = Server::start(&root(), "0", &vars, true);
-    let floor = Server::start(&root().join("bench/floor"), "0", &[], false);
+    let mut edgechat = Server::start(&root(), "0", &vars, true);
+    let floor =
+        (!fanouts.is_empty()).then(|| Server::start(&root().join("bench/floor"), "0", &[], false));
     let base = format!("http://127.0.0.1:{}", edgechat.port);
-    eprintln!("edgechat on {base}, floor on {}", floor.port);
+    eprintln!(
+        "edgechat on {base}, floor on {:?}",
+        floor.as_ref().map(|f| f.port)
+    );
 
-    let users = client::users(&base, "bench", 111).await;
-    let mut report = String::new();
+    // Each fan-out socket is its own user; S4's rooms and S6's logins need ten.
+    let needed = fanouts
+        .iter()
+        .map(|s| s.shape.senders + s.shape.receivers + 1)
+        .fold(history::MEMBERS.max(10), usize::max);
+    let users = client::users(&base, "bench", needed).await;
+    let mut sections: Vec<(String, String)> = Vec::new();
     let machine = format!(
         "{} — {} cores, {}",
         sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
         sh("nproc --all"),
         sh("uname -sr")
     );
+    let date = sh("date -u +%Y-%m-%d");
+    let mut report = String::new();
     let _ = writeln!(report, "# Benchmarks\n");
     let _ = writeln!(
         report,
-        "Produced by `make bench` on {} ({machine}). Server (`wrangler dev`, workerd, local D1) \
+        "Produced by `make bench` on {date} ({machine}). Server (`wrangler dev`, workerd, local D1) \
          pinned to core 0, load generator to core 1. Each figure is the median of {runs} run(s); \
          lost/duplicated/out-of-order are the worst run. Latency is send → delivery on one \
          process clock. The floor is `bench/floor`: one Durable Object that only rebroadcasts.\n",
-        sh("date -u +%Y-%m-%d"),
     );
-    for sc in scenarios(scale) {
-        report.push_str(&fanout_section(&sc, runs, &users, &edgechat, &floor).await);
+    if let Some(floor) = &floor {
+        for sc in &fanouts {
+            let text = fanout_section(sc, runs, &users, &edgechat, floor).await;
+            sections.push((sc.id.to_owned(), text));
+        }
     }
 
-    report.push_str(&seating::section(quick).await);
-
-    // S6: one login's CPU on the server (the Argon2id hash dominates).
-    let http = reqwest::Client::new();
-    let before = edgechat.cpu_micros();
-    let logins = 10;
-    for i in 0..logins {
-        let _ = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .header("cf-connecting-ip", format!("10.200.0.{i}"))
-            .json(&serde_json::json!({"username": format!("bench{i}"), "password": "benchmark password"}))
-            .send()
-            .await;
+    if wanted("S4") {
+        let plan = history::Plan::new(quick, s4_sizes());
+        let text = history::section(&mut edgechat, &users, plan).await;
+        sections.push(("S4".into(), text));
     }
-    let login_ms = (edgechat.cpu_micros() - before) as f64 / f64::from(logins) / 1000.0;
-    let wasm = root().join("build/index_bg.wasm");
-    let gz = sh(&format!("gzip -c {} | wc -c", wasm.display()));
-    let raw = std::fs::metadata(&wasm).map_or(0, |m| m.len());
-    let _ = writeln!(report, "## S6 — one login\n\nServer CPU per login (Argon2id m=19 MiB, t=2, p=1, in wasm): {login_ms:.0} ms.\n");
-    let _ = writeln!(
-        report,
-        "## Size\n\n`build/index_bg.wasm`: {raw} bytes, {gz} bytes gzipped (target ≤ 450 KB).\n"
-    );
-    report.push_str(NOTES);
-    let out = root().join(if quick {
-        "target/benchmarks-quick.md"
+    if wanted("S5") {
+        sections.push(("S5".into(), seating::section(quick).await));
+    }
+
+    sections.extend(login_and_size(&edgechat, &wanted).await);
+
+    let docs = root().join("docs/benchmarks.md");
+    let out = if quick {
+        root().join("target/benchmarks-quick.md")
     } else {
-        "docs/benchmarks.md"
-    });
-    std::fs::write(&out, report).expect("write report");
+        docs.clone()
+    };
+    let text = if quick || only.is_empty() {
+        for (_, s) in &sections {
+            report.push_str(s);
+        }
+        report.push_str(NOTES);
+        report
+    } else {
+        // Only some scenarios ran: the other sections keep their figures.
+        let existing = std::fs::read_to_string(&docs).unwrap_or(report);
+        let stamped: Vec<(String, String)> = sections
+            .into_iter()
+            .map(|(id, s)| {
+                let note = format!(
+                    "_This section alone was measured on {date} ({machine}) with \
+                     `make bench ONLY={}`; the other sections are from the run described at the top._\n\n",
+                    only.join(",")
+                );
+                (id, s + &note)
+            })
+            .collect();
+        merge(&existing, &stamped, NOTES)
+    };
+    std::fs::write(&out, text).expect("write report");
     eprintln!("wrote {}", out.display());
+}
+
+#[cfg(test)]
+mod tests {
+    const DOC: &str = "# Benchmarks\n\nhead\n\n## S1 — a\n\none\n\n## S6 — login\n\nsix\n\n\
+                       ## Size\n\nbytes\n\n## Where edgechat stands against the targets\n\nold\n";
+
+    #[test]
+    fn merge_inserts_in_order_and_replaces_notes() {
+        let notes = "## Where edgechat stands against the targets\n\nnew\n";
+        let s4 = ("S4".to_owned(), "## S4 — pages\n\nfour\n\n".to_owned());
+        let out = super::merge(DOC, &[s4], notes);
+        assert_eq!(
+            out,
+            "# Benchmarks\n\nhead\n\n## S1 — a\n\none\n\n## S4 — pages\n\nfour\n\n\
+             ## S6 — login\n\nsix\n\n## Size\n\nbytes\n\n{notes}"
+                .replace("{notes}", notes)
+        );
+        let again = ("S4".to_owned(), "## S4 — pages\n\nfive\n\n".to_owned());
+        let twice = super::merge(&out, &[again], notes);
+        assert_eq!(twice, out.replace("four", "five"));
+    }
+
+    #[test]
+    fn merge_replaces_a_scenario() {
+        let s1 = ("S1".to_owned(), "## S1 — a\n\nuno\n\n".to_owned());
+        let out = super::merge(
+            DOC,
+            &[s1],
+            "## Where edgechat stands against the targets\n\nold\n",
+        );
+        assert_eq!(out, DOC.replace("one", "uno"));
+    }
 }

@@ -434,21 +434,3 @@ pub async fn section(quick: bool) -> String {
     r.push('\n');
     r
 }
-
-/// `doc` with its S5 section replaced by `section`, or `section` put before
-/// the S6 section (or at the end) when it has none.
-pub fn splice(doc: &str, section: &str) -> String {
-    let next_after = |from: usize| {
-        doc[from + 1..]
-            .find("\n## ")
-            .map_or(doc.len(), |i| from + 1 + i + 1)
-    };
-    if let Some(at) = doc.find("## S5 ") {
-        let end = next_after(at);
-        return format!("{}{section}{}", &doc[..at], &doc[end..]);
-    }
-    match doc.find("## S6 ") {
-        Some(at) => format!("{}{section}{}", &doc[..at], &doc[at..]),
-        None => format!("{doc}\n{section}"),
-    }
-}

@@ -1,6 +1,5 @@
 //! Starts a `wrangler dev` pinned to one core and reads its CPU time.
 
-use std::fs::File;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,7 +11,11 @@ use tempfile::TempDir;
 pub struct Server {
     child: Child,
     pub port: u16,
-    _state: TempDir,
+    dir: PathBuf,
+    cpu: String,
+    vars: Vec<String>,
+    persist: PathBuf,
+    state: TempDir,
 }
 
 fn free_port() -> u16 {
@@ -25,6 +28,16 @@ fn free_port() -> u16 {
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn wrangler(dir: &Path) -> Command {
+    let mut c = Command::new(root().join("node_modules/.bin/wrangler"));
+    c.current_dir(dir)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("CI", "true")
+        .env("NO_COLOR", "1");
+    c
 }
 
 impl Server {
@@ -43,20 +56,10 @@ impl Server {
         migrate: bool,
         seed: &[String],
     ) -> Self {
-        let wrangler = root().join("node_modules/.bin/wrangler");
         let state = tempfile::tempdir().expect("temp dir");
         let persist = state.path().join("state");
-        let env = |c: &mut Command| {
-            c.current_dir(dir)
-                .env("WRANGLER_SEND_METRICS", "false")
-                .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-                .env("CI", "true")
-                .env("NO_COLOR", "1");
-        };
         if migrate {
-            let mut m = Command::new(&wrangler);
-            env(&mut m);
-            let out = m
+            let out = wrangler(dir)
                 .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
                 .arg(&persist)
                 .output()
@@ -68,10 +71,8 @@ impl Server {
             );
         }
         for sql in seed {
-            let mut m = Command::new(&wrangler);
-            env(&mut m);
-            let out = m
-                .args(["d1", "execute", "DB", "--local", "--persist-to"])
+            let out = wrangler(dir)
+                .args(["d1", "execute", "DB", "--local", "--yes", "--persist-to"])
                 .arg(&persist)
                 .args(["--command", sql])
                 .output()
@@ -82,44 +83,79 @@ impl Server {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let port = free_port();
-        let log = File::create(state.path().join("wrangler.log")).expect("log");
-        let mut cmd = Command::new("taskset");
-        env(&mut cmd);
-        cmd.args(["-c", cpu])
-            .arg(&wrangler)
-            .args([
-                "dev",
-                "--ip",
-                "127.0.0.1",
-                "--show-interactive-dev-session=false",
-            ])
-            .args([
-                "--port",
-                &port.to_string(),
-                "--inspector-port",
-                &free_port().to_string(),
-            ])
-            .arg("--persist-to")
-            .arg(&persist)
-            .args(["--log-level", "warn"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
-        for v in vars {
-            cmd.args(["--var", v]);
-        }
-        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let child = cmd
-            .spawn()
-            .expect("spawn wrangler dev (is taskset installed?)");
+        let (child, port) = spawn(dir, cpu, vars, &persist, state.path());
         let server = Self {
             child,
             port,
-            _state: state,
+            dir: dir.to_owned(),
+            cpu: cpu.to_owned(),
+            vars: vars.to_vec(),
+            persist,
+            state,
         };
         server.wait_healthy();
         server
+    }
+
+    /// Stops the server, runs `f` (nothing has the state open meanwhile)
+    /// and starts the server again on the same state.
+    pub fn stopped(&mut self, f: impl FnOnce(&Self)) {
+        self.stop();
+        f(self);
+        self.restart();
+    }
+
+    /// Runs the SQL file `sql` against the local D1 of a stopped server;
+    /// how long that took, `wrangler`'s own start included.
+    pub fn d1_file(&self, sql: &Path) -> Duration {
+        let started = Instant::now();
+        let out = wrangler(&self.dir)
+            .args(["d1", "execute", "DB", "--local", "--yes", "--persist-to"])
+            .arg(&self.persist)
+            .arg("--file")
+            .arg(sql)
+            .output()
+            .expect("d1 execute");
+        let took = started.elapsed();
+        assert!(
+            out.status.success(),
+            "d1 execute: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        took
+    }
+
+    /// Stops the server and starts it again on the same state (every
+    /// Durable Object starts cold).
+    pub fn restart(&mut self) {
+        self.stop();
+        let (child, port) = spawn(
+            &self.dir,
+            &self.cpu,
+            &self.vars,
+            &self.persist,
+            self.state.path(),
+        );
+        self.child = child;
+        self.port = port;
+        self.wait_healthy();
+    }
+
+    /// The process group of the server's processes.
+    pub fn group(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(&mut self) {
+        if self.child.try_wait().is_ok_and(|s| s.is_some()) {
+            return;
+        }
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        std::thread::sleep(Duration::from_millis(500));
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.wait();
     }
 
     fn wait_healthy(&self) {
@@ -136,11 +172,6 @@ impl Server {
             std::thread::sleep(Duration::from_millis(200));
         }
         panic!("server on {} never became healthy", self.port);
-    }
-
-    /// The process group of the server's processes.
-    pub fn group(&self) -> u32 {
-        self.child.id()
     }
 
     /// CPU time (user + system) of every process of the server, in µs.
@@ -178,10 +209,50 @@ pub fn process_cpu(stat: &str) -> Option<(u32, u64)> {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
+        self.stop();
     }
+}
+
+/// Spawns `wrangler dev` in its own process group; the child and its port.
+fn spawn(dir: &Path, cpu: &str, vars: &[String], persist: &Path, logs: &Path) -> (Child, u16) {
+    let port = free_port();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logs.join("wrangler.log"))
+        .expect("log");
+    let mut cmd = Command::new("taskset");
+    cmd.current_dir(dir)
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+        .env("CI", "true")
+        .env("NO_COLOR", "1");
+    cmd.args(["-c", cpu])
+        .arg(root().join("node_modules/.bin/wrangler"))
+        .args([
+            "dev",
+            "--ip",
+            "127.0.0.1",
+            "--show-interactive-dev-session=false",
+        ])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--inspector-port",
+            &free_port().to_string(),
+        ])
+        .arg("--persist-to")
+        .arg(persist)
+        .args(["--log-level", "warn"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log);
+    for v in vars {
+        cmd.args(["--var", v]);
+    }
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd
+        .spawn()
+        .expect("spawn wrangler dev (is taskset installed?)");
+    (child, port)
 }
