@@ -56,16 +56,15 @@ const NOTES: &str = r"## Where edgechat stands against the targets
   connection to `GET /health` once a second from the warm-up on, and counts
   the requests slower than 0.5 s. The outliers above 2 s in S1–S3 may be
   the same effect; not checked.
-- S5 misses, and the run does not reach the product's own limit: sockets
-  go through wrangler's local dev proxy (a second `workerd`), which holds
-  about six open files per client socket. This machine's hard limit of
-  20,000 open files per process cannot be raised (`ulimit -n 65536` is
-  refused even as root), so the proxy exits at about 3,300 sockets and every
-  socket through it closes. Seating ran at about 31 sockets a second
-  (64 upgrades in flight, each verifying a token and reading two D1 rows
-  before the room accepts it). Bytes per join no longer grow with the room:
-  `welcome` names at most 100 users plus `online_count`, and rooms over 100
-  online get one count-only presence frame a second.
+- S5 seats all 10,000 sockets and holds them through hibernation, but
+  takes about twice the 60 s allowed. Seating is CPU-bound on the server's
+  one core, and the local dev tooling (wrangler's `node` and its proxy
+  `workerd`) burns a large share of that core even though the sockets
+  bypass the proxy; edgechat's own `workerd` spent about 5 ms of CPU per
+  seated socket, presence frames to everyone included. Bytes per join no
+  longer grow with the room: `welcome` names at most 100 users plus
+  `online_count`, and rooms over 100 online get one count-only presence
+  frame a second.
 - Acknowledging after the room's own storage instead of after D1 was tried
   (an outbox copied to D1 behind the acks): with `storage.sync()` as the
   group-commit point, one quick run gave S2 p50 30 ms / p99 159 ms and S3

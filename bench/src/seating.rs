@@ -23,34 +23,24 @@ use crate::client::Tx;
 use crate::server::{process_cpu, root, Server};
 
 /// Written by hand from measurements outside this tool; kept with its output.
-const NOTES: &str = r"What the run shows (measured by hand alongside it, same machine, shared
-with other work at the time):
-- Connections go through wrangler's dev proxy: a second `workerd` that
-  listens on the port `wrangler dev` prints and forwards every socket to the
-  `workerd` running edgechat. Twenty seconds in, with about 670 sockets
-  seated, the proxy held 4,307 open files (3,153 pipes, 1,848 sockets):
-  about 6 per client socket, against a limit of 20,000 files per process
-  that this container cannot raise (`ulimit -Hn` is 20000; `make bench`
-  asks for 65,536 and falls back to the hard limit). The proxy exited at
-  about 3,300 sockets; every socket through it closed, so none was held
-  and no ping was answered. The 6,723 failures are upgrades refused after
-  that (“Handshake not finished”).
-- Seating ran at about 31 sockets/s (1,874 in 60 s), far from the
-  167/s the target needs. The server's core was not saturated by edgechat
-  alone: while seating, edgechat's `workerd` used 19.8 s of CPU and
-  wrangler's `node` 15.4 s over about 100 s; the load generator 1.9 s.
-  Each upgrade verifies a token and reads the user and the membership from
-  the local D1 (a SQLite-backed object in the same runtime) before the room
-  accepts the socket.
-- Presence stayed bounded: past 100 users online each socket got one
-  78-byte frame a second; a welcome is at most about 14 KB (100 users
-  named) whatever the room's size.
-- Memory: edgechat's `workerd` grew by 787 MiB for 3,277 sockets, about
-  228 KiB per socket while awake (the proxy's share is not included: it
-  exited before it could be read).
-- Not done yet: connect straight to edgechat's `workerd`, past the proxy,
-  to measure the product rather than the dev proxy's file limit; and find
-  where an upgrade's time goes inside the runtime.
+const NOTES: &str = r"What the run shows:
+- The load generator connects past wrangler's dev proxy, straight to the
+  `workerd` that runs edgechat (its port is found among the server's
+  processes). Through the proxy, an earlier run lost every socket at about
+  3,300: the proxy holds about six open files per client socket, and this
+  container's hard limit of 20,000 open files per process cannot be raised
+  (`make bench` asks for 65,536 and falls back to the hard limit).
+- Seating is bound by the server's one core: while seating, the processes
+  pinned to it used about as much CPU as the time it took (edgechat's
+  `workerd`, wrangler's `node` and wrangler's other `workerd` together; see
+  the table). Only edgechat's `workerd` serves the sockets; the local dev
+  tooling takes the rest. Each upgrade verifies a token and reads the user
+  and the membership from the local D1 before the room accepts it.
+- Presence stays bounded: past 100 users online each socket gets one small
+  count-only frame a second, and a welcome names at most 100 users (about
+  14 KB) whatever the room's size.
+- Memory per socket is measured while the room is awake, just after the
+  last welcome.
 ";
 
 /// Seconds allowed to seat everyone.
@@ -228,6 +218,48 @@ fn mib(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
+/// The port on which the server's own `workerd` serves edgechat, behind
+/// wrangler's dev proxy: the listening port of a process of the server's
+/// group, other than the proxy's, that answers `/health` with 200.
+async fn direct_port(server: &Server) -> Option<u16> {
+    let ours = procs(server.group());
+    let listing = std::process::Command::new("ss")
+        .args(["-ltnpH"])
+        .output()
+        .ok()?;
+    // (port, pid) of every listening socket of the server's processes.
+    let listening: Vec<(u16, u32)> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter_map(|line| {
+            let port = line
+                .split_whitespace()
+                .nth(3)?
+                .rsplit_once(':')?
+                .1
+                .parse()
+                .ok()?;
+            let pid = line.split("pid=").nth(1)?.split(',').next()?.parse().ok()?;
+            ours.contains_key(&pid).then_some((port, pid))
+        })
+        .collect();
+    let proxy = listening.iter().find(|(port, _)| *port == server.port)?.1;
+    let http = reqwest::Client::new();
+    for (port, pid) in listening {
+        if pid == proxy {
+            continue;
+        }
+        let health = http
+            .get(format!("http://127.0.0.1:{port}/health"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await;
+        if health.is_ok_and(|r| r.status().is_success()) {
+            return Some(port);
+        }
+    }
+    None
+}
+
 /// Runs S5 with `n` sockets on a server of its own; its report section.
 #[allow(clippy::too_many_lines)]
 pub async fn section(quick: bool) -> String {
@@ -237,7 +269,11 @@ pub async fn section(quick: bool) -> String {
         "ALLOWED_ORIGINS:http://127.0.0.1".to_owned(),
     ];
     let server = Server::start_seeded(&root(), "0", &vars, true, &[seed(n)]);
-    let url = format!("ws://127.0.0.1:{}/api/v1/rooms/{ROOM_ID}/ws", server.port);
+    // Past wrangler's dev proxy, which runs out of open files near 3,300
+    // sockets here, straight to the runtime that serves edgechat.
+    let direct = direct_port(&server).await;
+    let port = direct.unwrap_or(server.port);
+    let url = format!("ws://127.0.0.1:{port}/api/v1/rooms/{ROOM_ID}/ws");
     let keys = Keys {
         current: SigningKey::new(crate::JWT_SECRET.as_bytes()).expect("a long enough secret"),
         previous: None,
@@ -382,6 +418,13 @@ pub async fn section(quick: bool) -> String {
         )
     };
     let _ = writeln!(r, "Target {verdict}.\n");
+    let via = if direct.is_some() {
+        "straight to the port on which edgechat's own `workerd` listens (found among the \
+         server's processes), past wrangler's dev proxy"
+    } else {
+        "through the port `wrangler dev` listens on, that is through wrangler's dev proxy \
+         (the runtime's own port was not found)"
+    };
     let _ = writeln!(
         r,
         "Memory per socket is the growth of the `workerd` processes' resident memory \
@@ -390,7 +433,7 @@ pub async fn section(quick: bool) -> String {
          written into the local D1 with SQL and tokens signed by the load generator, so no \
          Argon2id runs; each upgrade still verifies its token and reads the user and the \
          membership from D1. Sockets are opened {CONCURRENCY} at a time, without `Origin`, \
-         through the port `wrangler dev` listens on, that is through wrangler's dev proxy. \
+         {via}. \
          Welcome frames were at most {welcome_max} B (at most {listed_max} users listed, \
          `online_count` up to {count_max}); sockets got {presence_seating} presence frames \
          while seating ({:.1} MiB, {:.0} B per frame). Load generator CPU while seating: \
