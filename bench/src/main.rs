@@ -163,6 +163,7 @@ async fn fanout_section(
     let base = format!("http://127.0.0.1:{}", edgechat.port);
     let mut ours = Vec::new();
     let mut base_runs = Vec::new();
+    let mut batches = Vec::new();
     let gen_before = (server::own_cpu_micros(), Instant::now());
     for run in 0..runs {
         let owner = &users[0];
@@ -170,7 +171,9 @@ async fn fanout_section(
         let url = format!("ws://127.0.0.1:{}/api/v1/rooms/{room}/ws", edgechat.port);
         let tokens = users[1..].iter().map(|u| u.token.clone()).collect();
         let target = Target::Edgechat { url, tokens };
+        let logged = edgechat.log_len();
         ours.push(fanout::run(&target, sc.shape, || edgechat.cpu_micros()).await);
+        batches.extend(d1_batches(&edgechat.log_from(logged)));
         let target = Target::Floor {
             url: format!("ws://127.0.0.1:{}/ws", floor.port),
         };
@@ -210,7 +213,41 @@ async fn fanout_section(
             100.0 * gen_busy,
             if gen_busy > 0.9 { " (saturated: the figures are a lower bound)" } else { "" }
         );
+    report.push_str(&batch_profile(&mut batches));
     report
+}
+
+/// (writes, ms) of each D1 batch the room reported in `log`.
+fn d1_batches(log: &str) -> Vec<(u32, u32)> {
+    log.lines()
+        .filter_map(|l| {
+            let rest = l.split("edgechat-timing d1-batch writes=").nth(1)?;
+            let (writes, ms) = rest.split_once(" ms=")?;
+            let ms = ms.split(|c: char| !c.is_ascii_digit()).next()?;
+            Some((writes.parse().ok()?, ms.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Where an ack's time goes: the room's D1 batches during edgechat's runs.
+fn batch_profile(batches: &mut [(u32, u32)]) -> String {
+    if batches.is_empty() {
+        return String::new();
+    }
+    batches.sort_by_key(|b| b.1);
+    let n = batches.len();
+    let at = |q: f64| batches[((n as f64 * q).ceil() as usize).clamp(1, n) - 1].1;
+    let writes: u32 = batches.iter().map(|b| b.0).sum();
+    format!(
+        "Profile, from the room's own timing: {n} D1 batches in edgechat's runs, {:.1} writes \
+         per batch; a batch took p50 {} ms, p99 {} ms, max {} ms from call to answer. Every ack \
+         waits for its batch, so this is a floor under edgechat's latency that the floor \
+         (which stores nothing) does not pay.\n\n",
+        f64::from(writes) / n as f64,
+        at(0.5),
+        at(0.99),
+        at(1.0),
+    )
 }
 
 /// The scenario ids given to `--only`, upper-cased; empty: all of them.
@@ -344,6 +381,8 @@ async fn main() {
         "LIMIT_MSG_BURST:1000000".into(),
         "LIMIT_MSG_PER_SECOND:1000000".into(),
         "ALLOWED_ORIGINS:http://127.0.0.1".into(),
+        // The room logs each D1 batch's time: the profile of S1–S3.
+        "DEV_TIMINGS:1".into(),
     ]
     .into();
     let mut edgechat = Server::start(&root(), "0", &vars, true);
@@ -432,6 +471,18 @@ async fn main() {
 mod tests {
     const DOC: &str = "# Benchmarks\n\nhead\n\n## S1 — a\n\none\n\n## S6 — login\n\nsix\n\n\
                        ## Size\n\nbytes\n\n## Where edgechat stands against the targets\n\nold\n";
+
+    #[test]
+    fn reads_the_rooms_batch_timings() {
+        let log = "x\n[wrangler] edgechat-timing d1-batch writes=3 ms=17\u{1b}[0m\n\
+                   edgechat-timing d1-batch writes=1 ms=9\nother\n";
+        let mut b = super::d1_batches(log);
+        assert_eq!(b, vec![(3, 17), (1, 9)]);
+        let text = super::batch_profile(&mut b);
+        assert!(text.contains("2 D1 batches"), "{text}");
+        assert!(text.contains("2.0 writes"), "{text}");
+        assert!(text.contains("p50 9 ms, p99 17 ms, max 17 ms"), "{text}");
+    }
 
     #[test]
     fn merge_inserts_in_order_and_replaces_notes() {

@@ -142,6 +142,18 @@ impl Server {
         self.wait_healthy();
     }
 
+    /// How many bytes the server has logged so far.
+    pub fn log_len(&self) -> u64 {
+        std::fs::metadata(self.state.path().join("wrangler.log")).map_or(0, |m| m.len())
+    }
+
+    /// What the server logged after the first `from` bytes.
+    pub fn log_from(&self, from: u64) -> String {
+        let all = std::fs::read(self.state.path().join("wrangler.log")).unwrap_or_default();
+        let from = usize::try_from(from).unwrap_or(usize::MAX).min(all.len());
+        String::from_utf8_lossy(&all[from..]).into_owned()
+    }
+
     /// The process group of the server's processes.
     pub fn group(&self) -> u32 {
         self.child.id()

@@ -51,3 +51,10 @@ pub fn roll(percent: u32) -> StoreFault {
         StoreFault::LoseAnswer
     }
 }
+
+/// Whether the room reports how long each D1 batch took (`DEV_TIMINGS`, set
+/// by the benchmark to show where an ack's time goes).
+pub fn timings(env: &Env) -> bool {
+    env.var("DEV_TIMINGS")
+        .is_ok_and(|v| !v.to_string().is_empty())
+}

@@ -108,6 +108,8 @@ pub struct Room {
     unread_pushed_at: Cell<i64>,
     /// Share of batches that fail on purpose (local development only).
     fault_percent: Cell<u32>,
+    /// Report each D1 batch's time (local development only).
+    timings: Cell<bool>,
     /// What each socket was sent since it was last heard from.
     backlog: RefCell<Backlog>,
     /// The sockets are due a check for ones that stopped reading.
@@ -190,6 +192,7 @@ impl Room {
         tail.remember(kind, &name)?;
         self.fault_percent
             .set(faults::store_fault_percent(&self.env, &name));
+        self.timings.set(faults::timings(&self.env));
         let db = self.env.d1("DB")?;
         let mut local = tail.last_seq()?;
         let committed = journal::committed_seq(&db, &room_id).await?;
@@ -322,7 +325,16 @@ impl Room {
             let (committed, notified) = if writes.is_empty() {
                 (true, Vec::new())
             } else {
-                self.store(&db, &room_id, &writes).await
+                let started = now().millis();
+                let stored = self.store(&db, &room_id, &writes).await;
+                if self.timings.get() {
+                    worker::console_warn!(
+                        "edgechat-timing d1-batch writes={} ms={}",
+                        writes.len(),
+                        now().millis() - started
+                    );
+                }
+                stored
             };
             let outcomes = {
                 let mut loaded = self.loaded.borrow_mut();
@@ -808,6 +820,7 @@ impl DurableObject for Room {
             unread_dirty: Cell::new(false),
             unread_pushed_at: Cell::new(0),
             fault_percent: Cell::new(0),
+            timings: Cell::new(false),
             backlog: RefCell::new(backlog),
             sweep_due: Cell::new(false),
         }
