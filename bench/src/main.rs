@@ -29,12 +29,17 @@ const NOTES: &str = r"## Where edgechat stands against the targets
 
 - Throughput holds at the offered rates (S2, S3: 98–100 % of the floor's
   deliveries, nothing lost, duplicated or out of order), but latency and the
-  closed-loop rate (S1) are far from the targets. The reason was measured by
-  timing each D1 batch in the room: a batch commit on the local runtime
-  averaged 37 ms (about 12 ms at best, with outliers above 2 s). edgechat
-  acknowledges and broadcasts only after a message is in D1, so its latency
-  cannot go below that commit time; the floor stores nothing. Group commit
-  keeps the rate up (many messages per batch) but not the latency.
+  closed-loop rate (S1) are far from the targets. Each section's profile
+  line is the room's own timing of its D1 batches: edgechat acknowledges
+  and broadcasts only after a message is in D1, so every delivery waits for
+  one batch commit (p50 6–19 ms here, p99 38–89 ms, outliers of several
+  hundred ms), which the floor, storing nothing, never pays. Group commit
+  keeps the rate up (up to 33 writes per batch) but not the latency. The
+  commit is not the whole gap: in S2 a batch takes 6 ms at p50 while a
+  delivery takes 23 ms, and edgechat spends about three times the floor's
+  server CPU per delivery (S1, S2) with frames about three times larger;
+  where that CPU goes inside the local runtime and its dev proxy is not
+  yet broken down.
 - S4: a page costs the same in a room of a million messages as in one of a
   thousand. The room's own copy answers both kinds of page with one range
   scan on its `seq` key, and the Worker asks D1 only for the caller and the
