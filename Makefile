@@ -29,6 +29,9 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 export CI := true
 WRANGLER := $(CURDIR)/node_modules/.bin/wrangler
 comma := ,
+# Local builds carry the development switches (fault injection, timings);
+# the deploy workflow builds with FEATURES empty.
+FEATURES ?= dev-faults
 
 .PHONY: help setup tools npm chromium build floor migrate dev test lint fmt-check clippy unit it browser screenshot web-size \
 	bench bench-quick chaos clean venv audit deny ci-lint api-fuzz fuzz fuzz-long
@@ -68,8 +71,8 @@ chromium: ## Debian's Chromium for the browser tests, only when it is missing
 	} > $@
 	@echo "created .dev.vars with a fresh JWT_SECRET"
 
-build: tools npm ## compile the Worker to wasm once (build/)
-	$(CARGO_BIN)/worker-build --release
+build: tools npm ## compile the Worker to wasm once (build/); FEATURES= (empty) for a production build
+	$(CARGO_BIN)/worker-build --release $(if $(FEATURES),-- --features $(FEATURES))
 
 migrate: npm ## apply D1 migrations to the local database (.wrangler/state)
 	$(WRANGLER) d1 migrations apply DB --local

@@ -4,7 +4,8 @@
 //! `DEV_FAULT_D1_ROOM_PREFIX`, that share of the room's D1 batches fail:
 //! half before reaching D1, half after committing with the answer lost.
 //! Production configuration sets neither variable, and both must stay out
-//! of `wrangler.toml`.
+//! of `wrangler.toml`; and a production build (without the `dev-faults`
+//! feature) does not read them at all.
 
 use worker::Env;
 
@@ -22,6 +23,9 @@ pub enum StoreFault {
 /// Whether the room named `name` is subject to injected storage faults,
 /// and how often (0–100).
 pub fn store_fault_percent(env: &Env, name: &str) -> u32 {
+    if !cfg!(feature = "dev-faults") {
+        return 0;
+    }
     let var = |n: &str| {
         env.var(n)
             .ok()
@@ -55,6 +59,8 @@ pub fn roll(percent: u32) -> StoreFault {
 /// Whether the room reports how long each D1 batch took (`DEV_TIMINGS`, set
 /// by the benchmark to show where an ack's time goes).
 pub fn timings(env: &Env) -> bool {
-    env.var("DEV_TIMINGS")
-        .is_ok_and(|v| !v.to_string().is_empty())
+    cfg!(feature = "dev-faults")
+        && env
+            .var("DEV_TIMINGS")
+            .is_ok_and(|v| !v.to_string().is_empty())
 }

@@ -78,6 +78,9 @@ impl UserHub {
     /// `DEV_FAULT_SLOW_HUB_PREFIX`, pushes are answered that much later.
     /// Production configuration sets neither.
     async fn dev_fault_delay(&self) {
+        if !cfg!(feature = "dev-faults") {
+            return;
+        }
         let var = |name: &str| self.env.var(name).ok().map(|v| v.to_string());
         let (Some(ms), Some(prefix)) = (
             var("DEV_FAULT_SLOW_HUB_MS"),
