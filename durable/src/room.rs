@@ -125,32 +125,29 @@ fn send(ws: &WebSocket, text: &str) {
     let _ = ws.send_with_str(text);
 }
 
+/// A number from the environment, if `name` holds one.
+fn env_number<T: std::str::FromStr>(env: &Env, name: &str) -> Option<T> {
+    env.var(name)
+        .ok()
+        .and_then(|v| v.to_string().trim().parse().ok())
+}
+
 fn limits(env: &Env) -> Limits {
-    let num = |name: &str, default: u32| {
-        env.var(name)
-            .ok()
-            .and_then(|v| v.to_string().trim().parse().ok())
-            .unwrap_or(default)
-    };
     Limits {
-        burst: num("LIMIT_MSG_BURST", 10),
-        per_second: num("LIMIT_MSG_PER_SECOND", 5),
+        burst: env_number(env, "LIMIT_MSG_BURST").unwrap_or(10),
+        per_second: env_number(env, "LIMIT_MSG_PER_SECOND").unwrap_or(5),
     }
 }
 
 fn backlog_limits(env: &Env) -> BacklogLimits {
     let defaults = BacklogLimits::default();
-    let num = |name: &str| {
-        env.var(name)
-            .ok()
-            .and_then(|v| v.to_string().trim().parse::<i64>().ok())
-            .filter(|n| *n > 0)
-    };
     BacklogLimits {
-        max_frames: num("LIMIT_SOCKET_BACKLOG_FRAMES")
-            .and_then(|n| u64::try_from(n).ok())
+        // Zero or less would close every socket: such a value is ignored.
+        max_frames: env_number(env, "LIMIT_SOCKET_BACKLOG_FRAMES")
+            .filter(|n: &u64| *n > 0)
             .unwrap_or(defaults.max_frames),
-        max_silence_ms: num("LIMIT_SOCKET_SILENCE_SECONDS")
+        max_silence_ms: env_number(env, "LIMIT_SOCKET_SILENCE_SECONDS")
+            .filter(|s: &i64| *s > 0)
             .map_or(defaults.max_silence_ms, |s| s.saturating_mul(1000)),
     }
 }
@@ -270,12 +267,10 @@ impl Room {
                 Some(CLOSE_NOT_READING),
                 Some("not reading: read your frames, and ping when idle"),
             );
-            self.backlog.borrow_mut().forget(&meta.sid);
+            // Its close event, if one ever comes, then finds nothing to do.
+            self.forget_socket(&ws, &meta);
             meta.dropped = true;
             ws.serialize_attachment(&meta)?;
-            if let Some(user) = self.with_online(None, |o| o.disconnect(&meta.who.id)) {
-                self.presence.borrow_mut().left(user);
-            }
         }
         self.schedule_presence().await
     }
@@ -942,6 +937,13 @@ impl Room {
         if meta.dropped {
             return Ok(());
         }
+        self.forget_socket(ws, &meta);
+        self.schedule_presence().await
+    }
+
+    /// Takes a closing socket out of the online index and the backlog, and
+    /// queues a `left` presence change if it was its user's last socket.
+    fn forget_socket(&self, ws: &WebSocket, meta: &SocketMeta) {
         self.backlog.borrow_mut().forget(&meta.sid);
         let woke_now = self.online.borrow().is_none();
         let left = if woke_now {
@@ -953,8 +955,6 @@ impl Room {
         };
         if let Some(user) = left {
             self.presence.borrow_mut().left(user);
-            self.schedule_presence().await?;
         }
-        Ok(())
     }
 }
