@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::client::{try_connect_at, Api, Socket, TestUser};
-use crate::messages::history;
+use crate::messages::{assert_one_order, history, Refused};
 use crate::server::Server;
 use crate::unique;
 
@@ -161,13 +161,9 @@ fn check(outcomes: &[Outcome], stored: &[Value], total: usize) -> (usize, usize)
         (0, 0),
         "nothing lost, nothing duplicated"
     );
-    let expected: Vec<u64> = (1..=total as u64).collect();
-    let stored_seqs: Vec<u64> = stored.iter().map(|m| m["seq"].as_u64().unwrap()).collect();
-    assert_eq!(stored_seqs, expected, "history is 1..={total}, contiguous");
     assert_eq!(acks.len(), total, "every message was acked in the end");
-    for o in outcomes {
-        assert_eq!(o.seen, outcomes[0].seen, "every client saw the same order");
-    }
+    let orders: Vec<_> = outcomes.iter().map(|o| o.seen.clone()).collect();
+    assert_one_order(&orders, stored, total);
     (lost, duplicated)
 }
 
@@ -266,15 +262,8 @@ async fn client(
                 Some("error") => {
                     // Not stored (the crash cut the storage call short) or
                     // rate limited: safe to send again with the same client_id.
-                    let wait = match frame["code"].as_str() {
-                        Some("rate_limited") => frame["retry_after_ms"].as_u64().unwrap(),
-                        Some("internal") => 50,
-                        _ => panic!("unexpected error {frame}"),
-                    };
-                    let cid = frame["client_id"]
-                        .as_str()
-                        .expect("refused send names its client_id");
-                    retry.push((Instant::now() + Duration::from_millis(wait), cid.to_owned()));
+                    let refused = Refused::from_frame(&frame);
+                    retry.push((Instant::now() + refused.wait, refused.client_id));
                 }
                 Some("presence" | "typing" | "pong") => {}
                 other => panic!("unexpected frame {other:?}: {frame}"),

@@ -79,21 +79,9 @@ pub async fn chat(socket: &mut Socket, client_ids: &[String], expect_total: usiz
                 ));
             }
             Some("error") => {
-                let wait = match frame["code"].as_str() {
-                    Some("rate_limited") => frame["retry_after_ms"]
-                        .as_u64()
-                        .expect("integer retry_after_ms"),
-                    // Not stored: safe to send again with the same client_id.
-                    Some("internal") => {
-                        not_stored += 1;
-                        50
-                    }
-                    _ => panic!("unexpected error {frame}"),
-                };
-                let cid = frame["client_id"]
-                    .as_str()
-                    .expect("refused send names its client_id");
-                retry.push((Instant::now() + Duration::from_millis(wait), cid.to_owned()));
+                let refused = Refused::from_frame(&frame);
+                not_stored += usize::from(refused.not_stored);
+                retry.push((Instant::now() + refused.wait, refused.client_id));
             }
             Some("presence" | "typing") => {}
             other => panic!("unexpected frame {other:?}: {frame}"),
@@ -131,6 +119,64 @@ pub async fn chat_together(users: &[TestUser], room: &str, each: usize) -> Vec<C
     chats
 }
 
+/// Every client saw messages 1..=`total` exactly once, in order, all in the
+/// same order, and history holds exactly 1..=`total`.
+pub fn assert_one_order(orders: &[Vec<(u64, String)>], stored: &[Value], total: usize) {
+    let expected: Vec<u64> = (1..=total as u64).collect();
+    for seen in orders {
+        assert_eq!(
+            seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            expected,
+            "every client saw 1..={total} once, in order"
+        );
+        assert_eq!(seen, &orders[0], "every client saw the same order");
+    }
+    assert_eq!(
+        stored
+            .iter()
+            .map(|m| m["seq"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        expected,
+        "history is 1..={total}"
+    );
+}
+
+/// A refused `send` that is safe to repeat with the same `client_id`:
+/// rate limited (wait as told) or not stored (wait a moment).
+pub struct Refused {
+    /// The refused send's `client_id`.
+    pub client_id: String,
+    /// How long to wait before sending it again.
+    pub wait: Duration,
+    /// It was refused as not stored, not as rate limited.
+    pub not_stored: bool,
+}
+
+impl Refused {
+    /// Reads an `error` frame; panics on any other kind of error.
+    pub fn from_frame(frame: &Value) -> Self {
+        let (wait, not_stored) = match frame["code"].as_str() {
+            Some("rate_limited") => (
+                frame["retry_after_ms"]
+                    .as_u64()
+                    .expect("integer retry_after_ms"),
+                false,
+            ),
+            Some("internal") => (50, true),
+            _ => panic!("unexpected error {frame}"),
+        };
+        let client_id = frame["client_id"]
+            .as_str()
+            .expect("refused send names its client_id")
+            .to_owned();
+        Self {
+            client_id,
+            wait: Duration::from_millis(wait),
+            not_stored,
+        }
+    }
+}
+
 /// What one chatting client saw.
 pub struct Chat {
     /// `client_id` → acknowledged `seq`.
@@ -156,23 +202,8 @@ pub async fn concurrent_senders_share_one_order() {
         all_acks.extend(chat.acks);
         orders.push(chat.seen);
     }
-    let expected: Vec<u64> = (1..=(CLIENTS * EACH) as u64).collect();
-    for seen in &orders {
-        assert_eq!(
-            seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-            expected,
-            "every client saw 1..=500 in order"
-        );
-        assert_eq!(seen, &orders[0], "every client saw the same order");
-    }
     let stored = history(&users[0], &room).await;
-    assert_eq!(
-        stored
-            .iter()
-            .map(|m| m["seq"].as_u64().unwrap())
-            .collect::<Vec<_>>(),
-        expected
-    );
+    assert_one_order(&orders, &stored, CLIENTS * EACH);
     for m in &stored {
         let cid = m["client_id"].as_str().unwrap();
         assert_eq!(

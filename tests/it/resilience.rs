@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::client::{Api, TestUser};
-use crate::messages::{chat_together, history};
+use crate::messages::{assert_one_order, chat_together, history};
 use crate::server::{Server, FAULTY_ROOM_PREFIX};
 use crate::unique;
 
@@ -35,23 +35,8 @@ pub async fn storage_faults_still_exactly_once() {
         not_stored += chat.not_stored;
     }
     assert!(not_stored > 0, "the injected faults refused some sends");
-    let expected: Vec<u64> = (1..=(SENDERS * EACH) as u64).collect();
-    for seen in &orders {
-        assert_eq!(
-            seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
-            expected,
-            "each message seen exactly once, in order"
-        );
-        assert_eq!(seen, &orders[0]);
-    }
     let stored = history(&users[0], &room).await;
-    assert_eq!(
-        stored
-            .iter()
-            .map(|m| m["seq"].as_u64().unwrap())
-            .collect::<Vec<_>>(),
-        expected
-    );
+    assert_one_order(&orders, &stored, SENDERS * EACH);
     let stored_ids: BTreeSet<String> = stored
         .iter()
         .map(|m| m["client_id"].as_str().unwrap().to_owned())
