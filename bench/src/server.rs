@@ -40,6 +40,24 @@ fn wrangler(dir: &Path) -> Command {
     c
 }
 
+/// Runs `wrangler d1 <args> --local` against the state in `persist`.
+fn d1(dir: &Path, persist: &Path, args: &[&str]) {
+    let out = wrangler(dir)
+        .arg("d1")
+        .args(args)
+        .args(["--local", "--persist-to"])
+        .arg(persist)
+        .output()
+        .expect("wrangler d1");
+    assert!(
+        out.status.success(),
+        "wrangler d1 {}: {}{}",
+        args.first().unwrap_or(&""),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 impl Server {
     /// Starts `wrangler dev` for the config in `dir` on `cpu`, with `vars`,
     /// after applying D1 migrations when `migrate`.
@@ -59,29 +77,10 @@ impl Server {
         let state = tempfile::tempdir().expect("temp dir");
         let persist = state.path().join("state");
         if migrate {
-            let out = wrangler(dir)
-                .args(["d1", "migrations", "apply", "DB", "--local", "--persist-to"])
-                .arg(&persist)
-                .output()
-                .expect("migrations");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            d1(dir, &persist, &["migrations", "apply", "DB"]);
         }
         for sql in seed {
-            let out = wrangler(dir)
-                .args(["d1", "execute", "DB", "--local", "--yes", "--persist-to"])
-                .arg(&persist)
-                .args(["--command", sql])
-                .output()
-                .expect("seed");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
+            d1(dir, &persist, &["execute", "DB", "--yes", "--command", sql]);
         }
         let (child, port) = spawn(dir, cpu, vars, &persist, state.path());
         let server = Self {
@@ -109,21 +108,13 @@ impl Server {
     /// how long that took, `wrangler`'s own start included.
     pub fn d1_file(&self, sql: &Path) -> Duration {
         let started = Instant::now();
-        let out = wrangler(&self.dir)
-            .args(["d1", "execute", "DB", "--local", "--yes", "--persist-to"])
-            .arg(&self.persist)
-            .arg("--file")
-            .arg(sql)
-            .output()
-            .expect("d1 execute");
-        let took = started.elapsed();
-        assert!(
-            out.status.success(),
-            "d1 execute: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        let file = sql.to_string_lossy();
+        d1(
+            &self.dir,
+            &self.persist,
+            &["execute", "DB", "--yes", "--file", &file],
         );
-        took
+        started.elapsed()
     }
 
     /// Stops the server and starts it again on the same state (every
