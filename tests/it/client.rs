@@ -283,8 +283,7 @@ impl Socket {
 
     /// Sends a `send` frame.
     pub async fn say(&mut self, client_id: &str, body: &str) {
-        self.send_json(&serde_json::json!({"type": "send", "client_id": client_id, "body": body}))
-            .await;
+        assert!(self.try_say(client_id, body).await, "send text frame");
     }
 
     /// The next JSON text frame; panics if none comes within [`FRAME_TIMEOUT`].
@@ -333,16 +332,7 @@ impl Socket {
 
     /// The close code the server ends the socket with, skipping other frames.
     pub async fn next_close(&mut self) -> Option<u16> {
-        loop {
-            let next = tokio::time::timeout(FRAME_TIMEOUT, self.ws.next())
-                .await
-                .expect("the socket closes in time");
-            match next {
-                None | Some(Err(_)) => return None,
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => {}
-            }
-        }
+        self.frames_until_close().await.1
     }
 
     /// The next frame of type `kind`, skipping frames of other types
